@@ -1,0 +1,183 @@
+/**
+ * The error model: one tagged error class per category. Throw or fail with these in your own
+ * code and the classifier needs no guessing.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import { hasProperty } from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import { ErrorCategory } from "./ErrorCategory.js"
+
+/**
+ * The identifier shared by the six error classes.
+ *
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/RetryError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+const fields = {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Unknown)
+}
+
+/**
+ * A connection was reset, refused or timed out. Default decision: retry immediately.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NetworkError } from "@intelligent-retry/core"
+ *
+ * const program = Effect.fail(new NetworkError({ message: "connection reset by carrier API" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NetworkError extends Schema.TaggedError<NetworkError>("@intelligent-retry/core/NetworkError")(
+  "NetworkError",
+  fields
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get category(): typeof ErrorCategory.NETWORK_ERROR {
+    return ErrorCategory.NETWORK_ERROR
+  }
+}
+
+/**
+ * The server throttled the call. `retryAfter`, when set, is the server's hint: the wait before the
+ * next attempt is raised to at least this much.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Effect } from "effect"
+ * import { RateLimitError } from "@intelligent-retry/core"
+ *
+ * const program = Effect.fail(
+ *   new RateLimitError({ message: "429 from carrier API", retryAfter: Duration.seconds(30) })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimitError extends Schema.TaggedError<RateLimitError>("@intelligent-retry/core/RateLimitError")(
+  "RateLimitError",
+  { ...fields, retryAfter: Schema.optional(Schema.DurationFromSelf) }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get category(): typeof ErrorCategory.API_RATE_LIMIT {
+    return ErrorCategory.API_RATE_LIMIT
+  }
+}
+
+/**
+ * The data is malformed or fails validation. Retrying cannot fix it: the default is no retry.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DataError extends Schema.TaggedError<DataError>("@intelligent-retry/core/DataError")(
+  "DataError",
+  fields
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get category(): typeof ErrorCategory.DATA_ERROR {
+    return ErrorCategory.DATA_ERROR
+  }
+}
+
+/**
+ * A resource ran out: memory, file descriptors, disk. The default backs off with jitter while the
+ * system frees resources.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SystemError extends Schema.TaggedError<SystemError>("@intelligent-retry/core/SystemError")(
+  "SystemError",
+  fields
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get category(): typeof ErrorCategory.SYSTEM_ERROR {
+    return ErrorCategory.SYSTEM_ERROR
+  }
+}
+
+/**
+ * A dependency is briefly unavailable, such as a database failing over. The default backs off
+ * exponentially with jitter.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TemporaryError extends Schema.TaggedError<TemporaryError>("@intelligent-retry/core/TemporaryError")(
+  "TemporaryError",
+  fields
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get category(): typeof ErrorCategory.TEMPORARY_ERROR {
+    return ErrorCategory.TEMPORARY_ERROR
+  }
+}
+
+/**
+ * A failure no retry can fix: not found, forbidden, not implemented. Never retried by default.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PermanentError extends Schema.TaggedError<PermanentError>("@intelligent-retry/core/PermanentError")(
+  "PermanentError",
+  fields
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** @since 0.1.0 */
+  get category(): typeof ErrorCategory.PERMANENT_ERROR {
+    return ErrorCategory.PERMANENT_ERROR
+  }
+}
+
+/**
+ * Any of the six error classes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RetryError = NetworkError | RateLimitError | DataError | SystemError | TemporaryError | PermanentError
+
+/**
+ * Tells whether a value is one of the six error classes.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryError = (u: unknown): u is RetryError => hasProperty(u, TypeId)
+
+/**
+ * The hint a {@link RateLimitError} carries, if any.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const retryAfter = (error: RetryError): Duration.Duration | undefined =>
+  error._tag === "RateLimitError" ? error.retryAfter : undefined

@@ -1,0 +1,56 @@
+/**
+ * How a run of `withIntelligentRetry` ended.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The outcomes, as a const object whose values are the wire names used in statistics and metrics.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const RetryOutcome = {
+  /** The first attempt succeeded. */
+  SUCCEEDED_FIRST_TRY: "succeeded_first_try",
+  /** An attempt succeeded after one or more retries. */
+  RECOVERED: "recovered",
+  /** The category's `maxRetries` was used up; the last error surfaced. */
+  EXHAUSTED: "exhausted",
+  /** The category's decision is `no_retry` (or its `maxRetries` is 0); the error surfaced at once. */
+  NOT_RETRYABLE: "not_retryable",
+  /** The server asked for a wait longer than the policy's `maxDelay`; the error surfaced at once. */
+  HINT_EXCEEDS_MAX_DELAY: "hint_exceeds_max_delay",
+  /** A run-wide cap (`maxAttempts` or `maxElapsed`) stopped the run. */
+  STOPPED_BY_CAP: "stopped_by_cap",
+  /** The run was interrupted after its first failure, during a wait or a retry. */
+  INTERRUPTED: "interrupted",
+  /** A retry budget refused the retry; the error surfaced at once. */
+  BUDGET_EXHAUSTED: "budget_exhausted",
+  /** Retrying is switched off by configuration (`INTELLIGENT_RETRY_ENABLED=false`); one attempt only. */
+  DISABLED: "disabled"
+} as const
+
+/**
+ * One of the outcome names.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RetryOutcome = typeof RetryOutcome[keyof typeof RetryOutcome]
+
+/**
+ * Every outcome, in declaration order.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const outcomes: ReadonlyArray<RetryOutcome> = Object.freeze(Object.values(RetryOutcome))
+
+/**
+ * The outcomes in which the run failed: everything but `succeeded_first_try` and `recovered`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FailureOutcome = Exclude<RetryOutcome, "succeeded_first_try" | "recovered">
