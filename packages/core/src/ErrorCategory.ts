@@ -57,4 +57,5 @@ export const categories: ReadonlyArray<ErrorCategory> = Object.freeze(Object.val
  * @since 0.1.0
  * @category guards
  */
-export const isErrorCategory = (u: unknown): u is ErrorCategory => typeof u === "string" && categories.includes(u as any)
+export const isErrorCategory = (u: unknown): u is ErrorCategory =>
+  typeof u === "string" && categories.includes(u as any)

@@ -1,0 +1,162 @@
+/**
+ * `withIntelligentRetry`: retries an effect according to what kind of failure each error is.
+ *
+ * At every failure the error is classified; its category picks the policy from the current
+ * strategy table (`RetryStrategies`, merged with the run's `strategies` option); the category's
+ * own counter gives n, the index of this retry within the category; the policy gives the wait.
+ * Server hints raise the wait. Every failed attempt, retry and outcome is recorded into the current
+ * `RetryStats`.
+ *
+ * Only typed failures are retried: defects and interruptions never are. After the last attempt the
+ * last original error surfaces, not a wrapper, so `E` is unchanged. No requirement is added to `R`:
+ * every service read (strategies, classifier, statistics, configuration, budget) is a
+ * `Context.Reference` with a working default.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type { ClassifierOptions, ClassifyFn, TagMap } from "./Classifier.js"
+import type { ErrorCategory } from "./ErrorCategory.js"
+import * as internal from "./internal/intelligentRetry.js"
+import type { RetryDecision } from "./RetryDecision.js"
+import type { FailureOutcome } from "./RetryOutcome.js"
+import type { RetryPolicy } from "./RetryPolicy.js"
+import type { StrategyTable, StrategyTableInput } from "./Strategies.js"
+
+/**
+ * What `onRetry` is told before each wait.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryInfo<E> {
+  readonly task: string
+  readonly category: ErrorCategory
+  readonly decision: RetryDecision
+  /** The attempt that just failed, counting every category, from 1. */
+  readonly attempt: number
+  /** This retry's number within its category, from 1 (n + 1). */
+  readonly categoryAttempt: number
+  /** The wait before the next attempt. */
+  readonly wait: Duration.Duration
+  /** The server's hint, if the error carried one. */
+  readonly hint: Duration.Duration | undefined
+  readonly error: E
+}
+
+/**
+ * What `onFailure` is told when a run gives up.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FailureInfo<E> {
+  readonly task: string
+  /** The category of the last error. */
+  readonly category: ErrorCategory
+  readonly outcome: FailureOutcome
+  /** Attempts made, counting every category. */
+  readonly attempts: number
+  /** Retries made, counting every category. */
+  readonly retries: number
+  /** The last error, which the run fails with. */
+  readonly error: E
+}
+
+/**
+ * Options of {@link withIntelligentRetry}. All optional; they are validated once, when the
+ * combinator is applied, and an invalid option makes the effect die with an `InvalidPolicyError`
+ * that names the option and the value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface IntelligentRetryOptions<E> {
+  /** The name in statistics, metrics and callbacks. Default: `"default"`. */
+  readonly task?: string | undefined
+  /** A full or partial table, laid over the current `RetryStrategies` for this run only. */
+  readonly strategies?: StrategyTableInput | undefined
+  /** A classification rule tried before the current `RetryClassifier`; `undefined` defers. */
+  readonly classify?: ClassifyFn<E> | undefined
+  /** An exhaustive map from every `_tag` of `E` to a category; tried before `classify`. */
+  readonly byTag?: TagMap<E> | undefined
+  /** Called before each wait. A callback that fails or dies is logged and ignored. */
+  readonly onRetry?: ((info: RetryInfo<E>) => Effect.Effect<unknown, unknown>) | undefined
+  /** Called when the run gives up, before its error surfaces. Failures are logged and ignored. */
+  readonly onFailure?: ((info: FailureInfo<E>) => Effect.Effect<unknown, unknown>) | undefined
+  /** The most attempts of the whole run, all categories together, an integer ≥ 1. */
+  readonly maxAttempts?: number | undefined
+  /** No retry whose wait would end later than this after the run started. */
+  readonly maxElapsed?: Duration.DurationInput | undefined
+  /** The bucket of a keyed `RetryBudget` this run draws on. Default: the task name. */
+  readonly budgetKey?: string | undefined
+}
+
+/**
+ * Retries `self` by the category of each failure.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NetworkError, withIntelligentRetry } from "@intelligent-retry/core"
+ *
+ * declare const fetchTracking: (id: string) => Effect.Effect<string, NetworkError>
+ *
+ * const program = fetchTracking("1Z999").pipe(
+ *   withIntelligentRetry({
+ *     task: "update_tracking_info",
+ *     onRetry: (info) => Effect.logInfo(`retry ${info.attempt} (${info.category}) in ${info.wait}`)
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withIntelligentRetry: {
+  <E>(options?: IntelligentRetryOptions<NoInfer<E>>): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options?: IntelligentRetryOptions<NoInfer<E>>): Effect.Effect<A, E, R>
+} = internal.withIntelligentRetry
+
+/**
+ * The category and policy that would apply to an error.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StrategyChoice {
+  readonly category: ErrorCategory
+  readonly policy: RetryPolicy
+}
+
+/**
+ * Which category and policy would apply to `error` under `table` (a full or partial table laid
+ * over the defaults): the debugging aid the guide calls `get_strategy_for_error`. Throws an
+ * `InvalidPolicyError` for an invalid table.
+ *
+ * @example
+ * ```ts
+ * import { Strategies, strategyFor } from "@intelligent-retry/core"
+ *
+ * const { category, policy } = strategyFor({ status: 429 }, Strategies.tracking)
+ * // category: "api_rate_limit", policy.maxRetries: 3
+ * ```
+ *
+ * @since 0.1.0
+ * @category debugging
+ */
+export const strategyFor: (
+  error: unknown,
+  table?: StrategyTableInput | StrategyTable,
+  classifier?: ClassifierOptions
+) => StrategyChoice = internal.strategyFor
+
+/**
+ * Like {@link strategyFor}, but with the current `RetryStrategies` and `RetryClassifier`: what a
+ * `withIntelligentRetry` run here would do with `error`.
+ *
+ * @since 0.1.0
+ * @category debugging
+ */
+export const currentStrategyFor: (error: unknown) => Effect.Effect<StrategyChoice> = internal.currentStrategyFor

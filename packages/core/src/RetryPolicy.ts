@@ -1,0 +1,180 @@
+/**
+ * A retry policy: what one category does on failure, with its limits. Policies are validated
+ * once, with Schema, and compile to a `Schedule` that plain `Effect.retry` can use too.
+ *
+ * **Delay semantics** (n is the 0-based index of the retry within its category; times in
+ * `Duration`):
+ *
+ * | decision | wait before retry n |
+ * | --- | --- |
+ * | `retry_immediately` | 0 for n = 0; `min(maxDelay, baseDelay × backoffFactor^(n−1))` for n ≥ 1 |
+ * | `retry_with_delay` | `min(maxDelay, baseDelay × backoffFactor^n)` |
+ * | `retry_with_backoff` | `min(maxDelay, baseDelay × backoffFactor^n)` |
+ * | `no_retry` (or `maxRetries: 0`) | no retry: the original error surfaces at once |
+ *
+ * Jitter then draws from Effect's `Random`: `true` or `"full"` uniformly from [0, wait];
+ * `"equal"` from [wait/2, wait]; `"decorrelated"` is `min(maxDelay, uniform(baseDelay, 3 ×
+ * previous wait))`. A server hint raises the wait to at least the hint; a hint above `maxDelay`
+ * stops retrying.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as plan from "./internal/plan.js"
+import * as internal from "./internal/policy.js"
+import type { RetryDecision } from "./RetryDecision.js"
+
+/**
+ * How waits are randomised. `true` is the same as `"full"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Jitter = boolean | "full" | "equal" | "decorrelated"
+
+/**
+ * A validated policy.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryPolicy {
+  /** What to do with a failure of this category. */
+  readonly decision: RetryDecision
+  /** Retries allowed for this category within one run, an integer ≥ 0. */
+  readonly maxRetries: number
+  /** The first delay, multiplied by `backoffFactor` for each further retry. */
+  readonly baseDelay: Duration.Duration
+  /** No wait exceeds this; a server hint above it stops retrying. */
+  readonly maxDelay: Duration.Duration
+  /** Growth of the delay per retry, a finite number ≥ 1. */
+  readonly backoffFactor: number
+  /** Randomisation of each wait. */
+  readonly jitter: Jitter
+}
+
+/**
+ * What a user writes: `decision` and any of the other fields. Durations may be milliseconds,
+ * strings such as `"5 seconds"`, or `Duration` values.
+ *
+ * Defaults of omitted fields: `maxRetries` 3, `baseDelay` 1 second, `maxDelay` unbounded,
+ * `backoffFactor` 2, `jitter` false. No default limits a field you set.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryPolicyInput {
+  readonly decision: RetryDecision
+  readonly maxRetries?: number | undefined
+  readonly baseDelay?: Duration.DurationInput | undefined
+  readonly maxDelay?: Duration.DurationInput | undefined
+  readonly backoffFactor?: number | undefined
+  readonly jitter?: Jitter | undefined
+}
+
+/**
+ * Invalid retry settings: a policy field, an option or a configuration value. `field` names what
+ * was wrong as the user wrote it, and `value` is what was given.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
+  "@intelligent-retry/core/InvalidPolicyError"
+)("InvalidPolicyError", {
+  field: Schema.String,
+  value: Schema.Unknown,
+  message: Schema.String
+}) {}
+
+/** @internal */
+export const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
+  new InvalidPolicyError({ field, value, message: `Invalid ${field}: ${reason}` })
+
+const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
+  invalid(prefix === "" ? e.field : `${prefix}.${e.field}`, e.value, e.reason)
+
+/**
+ * Validates a policy input, whatever it is (arbitrary JSON included). Never throws.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<RetryPolicy, InvalidPolicyError> =>
+  Either.mapLeft(internal.decodePolicy(input), toError(field))
+
+/**
+ * Validates a policy input, failing with an {@link InvalidPolicyError} that names the field and
+ * the value.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decode = (input: RetryPolicyInput): Effect.Effect<RetryPolicy, InvalidPolicyError> => decodeUnknown(input)
+
+/**
+ * Builds a policy, throwing an {@link InvalidPolicyError} on invalid input. For constants and
+ * presets; use {@link decode} for input from users.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "@intelligent-retry/core"
+ *
+ * const policy = RetryPolicy.make({
+ *   decision: "retry_with_backoff",
+ *   maxRetries: 3,
+ *   baseDelay: "1 minute",
+ *   maxDelay: "5 minutes",
+ *   backoffFactor: 2,
+ *   jitter: true
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (input: RetryPolicyInput): RetryPolicy => Either.getOrThrowWith(decodeUnknown(input), (e) => e)
+
+/**
+ * The waits of retries 0, 1, …, `maxRetries − 1`, in milliseconds, before jitter and hints.
+ * Handy to print a policy, and to check one in a test.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy } from "@intelligent-retry/core"
+ *
+ * RetryPolicy.nominalWaits(RetryPolicy.make({ decision: "retry_immediately", maxRetries: 4, baseDelay: 100 }))
+ * // [0, 100, 200, 400]
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const nominalWaits = (policy: RetryPolicy): ReadonlyArray<number> =>
+  policy.decision === "no_retry"
+    ? []
+    : Array.from({ length: policy.maxRetries }, (_, n) => internal.nominalWait(policy, n))
+
+/**
+ * Compiles one policy to a `Schedule` over errors, for plain `Effect.retry`. Every error counts
+ * against this one policy; server hints carried by the errors are honoured (a hint above
+ * `maxDelay` ends the schedule). The output is the wait before the next attempt.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryPolicy } from "@intelligent-retry/core"
+ *
+ * const policy = RetryPolicy.make({ decision: "retry_with_backoff", maxRetries: 3, baseDelay: "100 millis" })
+ * const program = Effect.fail("boom").pipe(Effect.retry(RetryPolicy.toSchedule(policy)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> =>
+  plan.policySchedule(policy)

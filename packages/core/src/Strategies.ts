@@ -1,0 +1,366 @@
+/**
+ * Strategy tables: which policy each category uses. A table is a plain value, usable as
+ * `withIntelligentRetry`'s `strategies` option and in `RetryStrategies.layer`. The presets carry
+ * over the guide's business scenarios; see `docs/strategies.md` for the reasons behind every
+ * number.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import type * as Schedule from "effect/Schedule"
+import type { ClassifierOptions } from "./Classifier.js"
+import { categories, ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
+import * as plan from "./internal/plan.js"
+import { show } from "./internal/policy.js"
+import type { InvalidPolicyError, RetryPolicy, RetryPolicyInput } from "./RetryPolicy.js"
+import { decodeUnknown, invalid, make } from "./RetryPolicy.js"
+
+/**
+ * A full table: a validated policy for every category.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StrategyTable = { readonly [C in ErrorCategory]: RetryPolicy }
+
+/**
+ * A partial table of policy inputs. Each category given replaces that category's policy whole;
+ * the others keep theirs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StrategyTableInput = { readonly [C in ErrorCategory]?: RetryPolicyInput }
+
+// ---------------------------------------------------------------------------------------------
+// Named policies
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Never retry.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const noRetry: RetryPolicy = make({ decision: "no_retry", maxRetries: 0, baseDelay: 0, maxDelay: 0 })
+
+/**
+ * Retry at once, then back off gently: for network blips. Default: 5 retries, base 0, max
+ * 10 seconds, factor 1.2 (the guide's network strategy).
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const immediate = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
+  make({
+    decision: "retry_immediately",
+    maxRetries: 5,
+    baseDelay: 0,
+    maxDelay: "10 seconds",
+    backoffFactor: 1.2,
+    jitter: false,
+    ...overrides
+  })
+
+/**
+ * Progressive backoff with exact, documented waits: 5 s, 10 s, 20 s, 40 s (4 retries, factor 2,
+ * no jitter). The guide's tracking network strategy.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const progressive = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
+  make({
+    decision: "retry_with_backoff",
+    maxRetries: 4,
+    baseDelay: "5 seconds",
+    maxDelay: "40 seconds",
+    backoffFactor: 2,
+    jitter: false,
+    ...overrides
+  })
+
+/**
+ * Resource-constraint retry, for memory, file-descriptor or disk exhaustion: 3 retries, base
+ * 30 s, max 10 minutes, factor 2, equal jitter. Resources come back as other work finishes, which
+ * takes tens of seconds, and equal jitter keeps at least half of each wait so that a retry never
+ * lands before they can have been freed, while still spreading a fleet out.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const resourceConstraint = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
+  make({
+    decision: "retry_with_backoff",
+    maxRetries: 3,
+    baseDelay: "30 seconds",
+    maxDelay: "10 minutes",
+    backoffFactor: 2,
+    jitter: "equal",
+    ...overrides
+  })
+
+/**
+ * File-operation retry, for a locked or not-yet-written file: 3 retries after 2 s, 3 s and 4.5 s
+ * (retry_with_delay, factor 1.5, max 10 s, no jitter). Local file contention clears in seconds.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const fileOperation = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
+  make({
+    decision: "retry_with_delay",
+    maxRetries: 3,
+    baseDelay: "2 seconds",
+    maxDelay: "10 seconds",
+    backoffFactor: 1.5,
+    jitter: false,
+    ...overrides
+  })
+
+/**
+ * Critical-file retry, for documents that must eventually be produced (receipts, labels): 5
+ * retries, base 10 s, max 160 s, factor 2, equal jitter — about 5 minutes of patience in all.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const criticalFile = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
+  make({
+    decision: "retry_with_backoff",
+    maxRetries: 5,
+    baseDelay: "10 seconds",
+    maxDelay: "160 seconds",
+    backoffFactor: 2,
+    jitter: "equal",
+    ...overrides
+  })
+
+/**
+ * A custom policy from a full input, validated (the guide's `create_custom_strategy`). Throws an
+ * `InvalidPolicyError` naming the field and the value.
+ *
+ * @example
+ * ```ts
+ * import { Strategies } from "@intelligent-retry/core"
+ *
+ * const policy = Strategies.custom({
+ *   decision: "retry_with_backoff",
+ *   maxRetries: 3,
+ *   baseDelay: "60 seconds",
+ *   maxDelay: "300 seconds",
+ *   backoffFactor: 2,
+ *   jitter: true
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category policies
+ */
+export const custom: (input: RetryPolicyInput) => RetryPolicy = make
+
+// ---------------------------------------------------------------------------------------------
+// Presets
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The default table.
+ *
+ * | category | decision | retries | base | max | factor | jitter |
+ * | --- | --- | --- | --- | --- | --- | --- |
+ * | network_error | retry_immediately | 5 | 0 | 10 s | 1.2 | no |
+ * | api_rate_limit | retry_with_delay | 3 | 300 s | 1800 s | 2 | no |
+ * | data_error | no_retry | 0 | | | | |
+ * | system_error | retry_with_backoff | 3 | 30 s | 600 s | 2 | equal |
+ * | temporary_error | retry_with_backoff | 3 | 60 s | 300 s | 2 | full |
+ * | permanent_error | no_retry | 0 | | | | |
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export const defaults: StrategyTable = {
+  network_error: immediate(),
+  api_rate_limit: make({
+    decision: "retry_with_delay",
+    maxRetries: 3,
+    baseDelay: "300 seconds",
+    maxDelay: "1800 seconds",
+    backoffFactor: 2,
+    jitter: false
+  }),
+  data_error: noRetry,
+  system_error: resourceConstraint(),
+  temporary_error: make({
+    decision: "retry_with_backoff",
+    maxRetries: 3,
+    baseDelay: "60 seconds",
+    maxDelay: "300 seconds",
+    backoffFactor: 2,
+    jitter: true
+  }),
+  permanent_error: noRetry
+}
+
+/**
+ * Carrier tracking queries (the guide's `TRACKING_QUERY`): network errors wait exactly 5 s, 10 s,
+ * 20 s, 40 s; rate limits wait exactly 5, 10, 20 minutes (or the server's hint, up to 30
+ * minutes); data errors are never retried; temporary errors back off from 30 s with full jitter.
+ * Categories not listed keep the current table's policy.
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export const tracking = {
+  network_error: progressive(),
+  api_rate_limit: make({
+    decision: "retry_with_delay",
+    maxRetries: 3,
+    baseDelay: "5 minutes",
+    maxDelay: "30 minutes",
+    backoffFactor: 2,
+    jitter: false
+  }),
+  data_error: noRetry,
+  temporary_error: make({
+    decision: "retry_with_backoff",
+    maxRetries: 3,
+    baseDelay: "30 seconds",
+    maxDelay: "5 minutes",
+    backoffFactor: 2,
+    jitter: true
+  })
+} as const satisfies Partial<StrategyTable>
+
+/**
+ * Screenshot capture (the guide's `SCREENSHOT_CAPTURE`): network errors retry at once (then 2 s,
+ * 4 s); system errors use {@link resourceConstraint}; temporary errors use {@link fileOperation}.
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export const screenshot = {
+  network_error: immediate({ maxRetries: 3, baseDelay: "2 seconds", maxDelay: "10 seconds", backoffFactor: 2 }),
+  system_error: resourceConstraint(),
+  temporary_error: fileOperation()
+} as const satisfies Partial<StrategyTable>
+
+/**
+ * Document generation (the guide's `DOCUMENT_GENERATION`): data errors are never retried; system
+ * errors use {@link resourceConstraint}; temporary errors use {@link criticalFile}.
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export const document = {
+  data_error: noRetry,
+  system_error: resourceConstraint(),
+  temporary_error: criticalFile()
+} as const satisfies Partial<StrategyTable>
+
+/**
+ * Every preset by name, as configuration refers to them.
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export const presets = { defaults, tracking, screenshot, document } as const
+
+/**
+ * A preset's name.
+ *
+ * @since 0.1.0
+ * @category presets
+ */
+export type PresetName = keyof typeof presets
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Validates `overrides` and lays them over `base`, category by category. Unknown category names
+ * and invalid policies are errors naming the field (`strategies.network_error.maxRetries`) and the
+ * value.
+ *
+ * @since 0.1.0
+ * @category tables
+ */
+export const merge = (
+  base: StrategyTable,
+  overrides: StrategyTableInput
+): Either.Either<StrategyTable, InvalidPolicyError> => {
+  if (typeof overrides !== "object" || overrides === null) {
+    return Either.left(
+      invalid("strategies", overrides, `must be a table from category to policy, got ${show(overrides)}`)
+    )
+  }
+  const result: Record<string, RetryPolicy> = { ...base }
+  for (const key of Object.keys(overrides)) {
+    if (!isErrorCategory(key)) {
+      return Either.left(
+        invalid(`strategies.${key}`, (overrides as any)[key], `"${key}" is not a category (${categories.join(", ")})`)
+      )
+    }
+    const decoded = decodeUnknown(overrides[key], `strategies.${key}`)
+    if (Either.isLeft(decoded)) return decoded as Either.Either<never, InvalidPolicyError>
+    result[key] = decoded.right
+  }
+  return Either.right(result as StrategyTable)
+}
+
+/**
+ * The strategy table `withIntelligentRetry` uses, as a `Context.Reference`. Its default is
+ * {@link defaults}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryStrategies, Strategies, withIntelligentRetry } from "@intelligent-retry/core"
+ *
+ * const program = Effect.fail("boom").pipe(
+ *   withIntelligentRetry({ task: "track" }),
+ *   Effect.provide(RetryStrategies.layer(Strategies.tracking))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class RetryStrategies extends Context.Reference<RetryStrategies>()("@intelligent-retry/core/RetryStrategies", {
+  defaultValue: (): StrategyTable => defaults
+}) {
+  /**
+   * Lays `table` over {@link defaults} for every run under the layer. An invalid table fails the
+   * layer with an `InvalidPolicyError` naming the field and the value.
+   *
+   * @since 0.1.0
+   */
+  static readonly layer = (table: StrategyTableInput): Layer.Layer<RetryStrategies, InvalidPolicyError> =>
+    Layer.effect(RetryStrategies, merge(defaults, table))
+}
+
+/**
+ * Compiles a table to a `Schedule` over errors for plain `Effect.retry`: each error is classified,
+ * each category counts its own retries with its own policy, server hints are honoured, and the
+ * optional run-wide caps apply (`maxElapsed` in milliseconds).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Strategies } from "@intelligent-retry/core"
+ *
+ * const program = Effect.fail({ code: "ECONNRESET" }).pipe(
+ *   Effect.retry(Strategies.toSchedule(Strategies.defaults))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const toSchedule = (
+  table: StrategyTable,
+  options?: ClassifierOptions & { readonly maxAttempts?: number | undefined; readonly maxElapsed?: number | undefined }
+): Schedule.Schedule<Duration.Duration, unknown> => plan.tableSchedule(table, options ?? {})

@@ -1,0 +1,75 @@
+/**
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export { categories, ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
+/** @since 0.1.0 */
+export { decisions, isRetryDecision, RetryDecision } from "./RetryDecision.js"
+/** @since 0.1.0 */
+export { outcomes, RetryOutcome } from "./RetryOutcome.js"
+/** @since 0.1.0 */
+export type { FailureOutcome } from "./RetryOutcome.js"
+/** @since 0.1.0 */
+export {
+  DataError,
+  isRetryError,
+  NetworkError,
+  PermanentError,
+  RateLimitError,
+  SystemError,
+  TemporaryError
+} from "./RetryErrors.js"
+/** @since 0.1.0 */
+export type { RetryError } from "./RetryErrors.js"
+/** @since 0.1.0 */
+export { classify, RetryClassifier } from "./Classifier.js"
+/** @since 0.1.0 */
+export { InvalidPolicyError } from "./RetryPolicy.js"
+/** @since 0.1.0 */
+export type { RetryPolicy as RetryPolicyType, RetryPolicyInput } from "./RetryPolicy.js"
+/** @since 0.1.0 */
+export { RetryStrategies } from "./Strategies.js"
+/** @since 0.1.0 */
+export type { StrategyTable, StrategyTableInput } from "./Strategies.js"
+/** @since 0.1.0 */
+export { currentStrategyFor, strategyFor, withIntelligentRetry } from "./IntelligentRetry.js"
+/** @since 0.1.0 */
+export type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "./IntelligentRetry.js"
+/** @since 0.1.0 */
+export { RetryStats } from "./RetryStats.js"
+/** @since 0.1.0 */
+export { RetryBudget } from "./RetryBudget.js"
+/** @since 0.1.0 */
+export { RetryConfig } from "./RetryConfig.js"
+
+/**
+ * The classifier: `classify`, server hints and the HTTP mapping table.
+ *
+ * @since 0.1.0
+ */
+export * as Classifier from "./Classifier.js"
+/**
+ * Retry policies: validation and compilation to `Schedule`.
+ *
+ * @since 0.1.0
+ */
+export * as RetryPolicy from "./RetryPolicy.js"
+/**
+ * Strategy tables, presets and named policies.
+ *
+ * @since 0.1.0
+ */
+export * as Strategies from "./Strategies.js"
+/**
+ * The combinator module.
+ *
+ * @since 0.1.0
+ */
+export * as IntelligentRetry from "./IntelligentRetry.js"
+/**
+ * The error classes and their shared type id.
+ *
+ * @since 0.1.0
+ */
+export * as RetryErrors from "./RetryErrors.js"

@@ -1,0 +1,335 @@
+/**
+ * The combinator. The happy path (the first attempt succeeds) does one extra step: it records the
+ * success and feeds the budget. Everything a failure needs (the table, the classifier, the run
+ * state) is built only after the first failure.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Fiber from "effect/Fiber"
+import { dual } from "effect/Function"
+import type * as Tracer from "effect/Tracer"
+import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
+import { RetryClassifier } from "../Classifier.js"
+import type { ErrorCategory } from "../ErrorCategory.js"
+import { isErrorCategory } from "../ErrorCategory.js"
+import type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "../IntelligentRetry.js"
+import type { RetryBudgetService } from "../RetryBudget.js"
+import { RetryBudget } from "../RetryBudget.js"
+import { RetryConfig } from "../RetryConfig.js"
+import type { FailureOutcome } from "../RetryOutcome.js"
+import { RetryOutcome } from "../RetryOutcome.js"
+import type { InvalidPolicyError, RetryPolicy } from "../RetryPolicy.js"
+import { invalid } from "../RetryPolicy.js"
+import type { RetryStatsService } from "../RetryStats.js"
+import { RetryStats } from "../RetryStats.js"
+import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
+import { defaults, merge, RetryStrategies } from "../Strategies.js"
+import { classifyWith, hintMillis } from "./classifier.js"
+import type { Plan, RunState } from "./plan.js"
+import { decide, initial } from "./plan.js"
+import { decodeDuration, show } from "./policy.js"
+import { call, get } from "./safe.js"
+
+/** The task name of a run that gives none. @internal */
+export const DEFAULT_TASK = "default"
+
+/** Options, validated once when the combinator is applied. @internal */
+interface Compiled {
+  readonly task: string
+  readonly budgetKey: string
+  readonly overrides: StrategyTableInput | undefined
+  readonly rule: ClassifyFn | undefined
+  readonly onRetry: ((info: RetryInfo<any>) => unknown) | undefined
+  readonly onFailure: ((info: FailureInfo<any>) => unknown) | undefined
+  readonly maxAttempts: number | undefined
+  readonly maxElapsed: number | undefined
+}
+
+const optionKeys: ReadonlySet<string> = new Set([
+  "task",
+  "strategies",
+  "classify",
+  "byTag",
+  "onRetry",
+  "onFailure",
+  "maxAttempts",
+  "maxElapsed",
+  "budgetKey"
+])
+
+const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
+
+const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
+
+/** @internal */
+export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Compiled, InvalidPolicyError> => {
+  if (typeof options !== "object" || options === null) {
+    return fail("options", options, `must be an object, got ${show(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!optionKeys.has(key)) {
+      return fail(
+        `options.${key}`,
+        (options as any)[key],
+        `is not an option of withIntelligentRetry (${[...optionKeys].join(", ")})`
+      )
+    }
+  }
+  const { budgetKey, byTag, classify, maxAttempts, maxElapsed, onFailure, onRetry, strategies, task } = options
+  if (task !== undefined && typeof task !== "string") return fail("task", task, `must be a string, got ${show(task)}`)
+  if (budgetKey !== undefined && typeof budgetKey !== "string") {
+    return fail("budgetKey", budgetKey, `must be a string, got ${show(budgetKey)}`)
+  }
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+    return fail("maxAttempts", maxAttempts, `must be an integer ≥ 1, got ${show(maxAttempts)}`)
+  }
+  const elapsed = maxElapsed === undefined ? undefined : decodeDuration(maxElapsed)
+  if (maxElapsed !== undefined && elapsed === undefined) {
+    return fail("maxElapsed", maxElapsed, `must be a non-negative duration, got ${show(maxElapsed)}`)
+  }
+  for (const [field, value] of [["classify", classify], ["onRetry", onRetry], ["onFailure", onFailure]] as const) {
+    if (!isFunctionOrUndefined(value)) return fail(field, value, `must be a function, got ${show(value)}`)
+  }
+  if (byTag !== undefined) {
+    if (typeof byTag !== "object" || byTag === null) {
+      return fail("byTag", byTag, `must be an object, got ${show(byTag)}`)
+    }
+    for (const [tag, category] of Object.entries(byTag)) {
+      if (!isErrorCategory(category)) {
+        return fail(`byTag.${tag}`, category, `must be an error category, got ${show(category)}`)
+      }
+    }
+  }
+  if (strategies !== undefined) {
+    const checked = merge(defaults, strategies)
+    if (Either.isLeft(checked)) return Either.left(checked.left)
+  }
+  const tagRule: ClassifyFn | undefined = byTag === undefined ? undefined : (error) => {
+    const tag = get(error, "_tag")
+    return typeof tag === "string" && Object.hasOwn(byTag, tag) ? (byTag as any)[tag] : undefined
+  }
+  const rule: ClassifyFn | undefined = tagRule === undefined
+    ? classify
+    : classify === undefined
+    ? tagRule
+    : (error) => tagRule(error) ?? classify(error)
+  return Either.right({
+    task: task ?? DEFAULT_TASK,
+    budgetKey: budgetKey ?? task ?? DEFAULT_TASK,
+    overrides: strategies,
+    rule,
+    onRetry,
+    onFailure,
+    maxAttempts,
+    maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed)
+  })
+}
+
+/** Runs a user callback so that nothing it does (fail, die, throw, return junk) reaches the loop. */
+const guarded = <I>(callback: ((info: I) => unknown) | undefined, info: I, name: string): Effect.Effect<void> => {
+  if (callback === undefined) return Effect.void
+  return Effect.suspend(() => {
+    const result = callback(info)
+    return Effect.isEffect(result) ? (result as Effect.Effect<unknown, unknown>) : Effect.void
+  }).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.logWarning(`intelligent-retry: the ${name} callback failed; ignored`, cause)
+    ),
+    Effect.asVoid
+  )
+}
+
+const isSpan = (span: Tracer.AnySpan | undefined): span is Tracer.Span => span !== undefined && span._tag === "Span"
+
+/** The state of one run after its first failure. */
+class Run<A, E, R> {
+  state: RunState
+  last: ErrorCategory | undefined = undefined
+  done = false
+  readonly attempt: Effect.Effect<A, E, R>
+
+  constructor(
+    readonly self: Effect.Effect<A, E, R>,
+    readonly compiled: Compiled,
+    readonly plan: Plan,
+    readonly classifier: ClassifierOptions,
+    readonly stats: RetryStatsService,
+    readonly budget: RetryBudgetService | undefined,
+    readonly clock: Clock.Clock,
+    readonly span: Tracer.Span | undefined
+  ) {
+    this.state = initial(clock.unsafeCurrentTimeMillis())
+    this.attempt = Effect.matchEffect(self, {
+      onFailure: (error) => this.failed(error),
+      onSuccess: (a) =>
+        Effect.sync(() => {
+          this.finish(RetryOutcome.RECOVERED, this.last)
+          this.budget?.unsafeOnSuccess(this.compiled.budgetKey)
+          return a
+        })
+    })
+  }
+
+  retries(): number {
+    return this.state.retries.reduce((sum, n) => sum + n, 0)
+  }
+
+  finish(outcome: RetryOutcome, category: ErrorCategory | undefined): void {
+    if (this.done) return
+    this.done = true
+    if (this.stats.enabled) {
+      this.stats.unsafeRecordOutcome(
+        this.compiled.task,
+        outcome,
+        category,
+        this.retries(),
+        this.clock.unsafeCurrentTimeMillis()
+      )
+    }
+  }
+
+  failed(error: E): Effect.Effect<A, E, R> {
+    const now = this.clock.unsafeCurrentTimeMillis()
+    const category = classifyWith(error, this.classifier)
+    const hint = call(() => hintMillis(error, now))
+    const { budgetKey, task } = this.compiled
+    if (this.stats.enabled) this.stats.unsafeRecordFailure(task, category, error, this.state.attempts + 1, now)
+    const allowed = this.budget === undefined || this.budget.unsafeOnFailure(budgetKey, category, hint !== undefined)
+    return Effect.flatMap(decide(this.plan, this.state, category, hint, now), (step) => {
+      this.state = step.state
+      this.last = category
+      if (step._tag === "Stop") return this.stop(step.outcome, category, error)
+      if (!allowed) return this.stop(RetryOutcome.BUDGET_EXHAUSTED, category, error)
+      const attempt = step.state.attempts
+      if (this.stats.enabled) this.stats.unsafeRecordRetry(task, category, step.wait, now)
+      if (this.span !== undefined) {
+        const attributes = {
+          "retry.attempt": attempt,
+          "retry.category": category,
+          "retry.decision": step.policy.decision,
+          "retry.category_attempt": step.n + 1,
+          "retry.wait_ms": step.wait
+        }
+        for (const key in attributes) this.span.attribute(key, (attributes as any)[key])
+        this.span.event("intelligent-retry.retry", BigInt(now) * 1_000_000n, attributes)
+      }
+      const info: RetryInfo<E> = {
+        task,
+        category,
+        decision: step.policy.decision,
+        attempt,
+        categoryAttempt: step.n + 1,
+        wait: Duration.millis(step.wait),
+        hint: hint === undefined ? undefined : Duration.millis(hint),
+        error
+      }
+      const next = step.wait > 0 ? Effect.zipRight(Effect.sleep(info.wait), this.attempt) : this.attempt
+      return Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), next)
+    })
+  }
+
+  stop(outcome: FailureOutcome, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
+    this.finish(outcome, category)
+    const info: FailureInfo<E> = {
+      task: this.compiled.task,
+      category,
+      outcome,
+      attempts: this.state.attempts,
+      retries: this.retries(),
+      error
+    }
+    return Effect.zipRight(guarded(this.compiled.onFailure, info, "onFailure"), Effect.fail(error))
+  }
+}
+
+const tableOf = (context: Context.Context<never>, overrides: StrategyTableInput | undefined): StrategyTable => {
+  const current = Context.get(context, RetryStrategies)
+  // Validated when the combinator was applied: merging cannot fail here.
+  return overrides === undefined ? current : Either.getOrThrow(merge(current, overrides))
+}
+
+const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, error: E): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E>) => {
+    const context = fiber.currentContext
+    const settings = Context.get(context, RetryConfig)
+    const classifier = Context.get(context, RetryClassifier)
+    const plan: Plan = {
+      table: tableOf(context, compiled.overrides),
+      maxAttempts: compiled.maxAttempts,
+      maxElapsed: compiled.maxElapsed,
+      enabled: settings.enabled
+    }
+    const run = new Run(
+      self,
+      compiled,
+      plan,
+      compiled.rule === undefined
+        ? classifier
+        : { fallback: classifier.fallback, classify: chain(compiled.rule, classifier.classify) },
+      Context.get(context, RetryStats),
+      Context.get(context, RetryBudget),
+      Context.get(fiber.currentDefaultServices, Clock.Clock),
+      isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined
+    )
+    return Effect.onInterrupt(
+      run.failed(error),
+      () => Effect.sync(() => run.finish(RetryOutcome.INTERRUPTED, run.last))
+    )
+  })
+
+const chain = (first: ClassifyFn, second: ClassifyFn | undefined): ClassifyFn =>
+  second === undefined ? first : (error) => {
+    const category = call(() => first(error))
+    return isErrorCategory(category) ? category : second(error)
+  }
+
+/** @internal */
+export const withIntelligentRetry: {
+  <E>(options?: IntelligentRetryOptions<NoInfer<E>>): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options?: IntelligentRetryOptions<NoInfer<E>>): Effect.Effect<A, E, R>
+} = dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R>(self: Effect.Effect<A, E, R>, options?: IntelligentRetryOptions<E>): Effect.Effect<A, E, R> => {
+    const compiled = compile(options ?? {})
+    if (Either.isLeft(compiled)) return Effect.die(compiled.left)
+    const { budgetKey, task } = compiled.right
+    const succeeded = Effect.withFiberRuntime<void>((fiber) => {
+      const context = fiber.currentContext
+      const stats = Context.get(context, RetryStats)
+      if (stats.enabled) {
+        const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+        stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
+      }
+      Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
+      return Effect.void
+    })
+    return Effect.matchEffect(self, {
+      onFailure: (error) => retrying(self, compiled.right, error),
+      onSuccess: (a) => Effect.as(succeeded, a)
+    })
+  }
+)
+
+/** @internal */
+export const strategyFor = (
+  error: unknown,
+  table: StrategyTableInput | StrategyTable = defaults,
+  classifier?: ClassifierOptions
+): StrategyChoice => {
+  const full = Either.getOrThrowWith(merge(defaults, table), (e) => e)
+  const category = classifyWith(error, classifier)
+  const policy: RetryPolicy = full[category]
+  return { category, policy }
+}
+
+/** @internal */
+export const currentStrategyFor = (error: unknown): Effect.Effect<StrategyChoice> =>
+  Effect.contextWith((context: Context.Context<never>) => {
+    const category = classifyWith(error, Context.get(context, RetryClassifier))
+    return { category, policy: Context.get(context, RetryStrategies)[category] }
+  })

@@ -1,0 +1,171 @@
+/**
+ * One decision step, shared by every compiled `Schedule` and by `withIntelligentRetry`: given the
+ * run so far and a classified failure, retry after some wait, or stop with an outcome.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Interval from "effect/ScheduleInterval"
+import type { ClassifierOptions } from "../Classifier.js"
+import type { ErrorCategory } from "../ErrorCategory.js"
+import { categories } from "../ErrorCategory.js"
+import { RetryDecision } from "../RetryDecision.js"
+import type { FailureOutcome } from "../RetryOutcome.js"
+import { RetryOutcome } from "../RetryOutcome.js"
+import type { RetryPolicy } from "../RetryPolicy.js"
+import type { StrategyTable } from "../Strategies.js"
+import * as classifier from "./classifier.js"
+import { jittered, nominalWait } from "./policy.js"
+import { call } from "./safe.js"
+
+/** Everything a run decides with, fixed when the run starts. @internal */
+export interface Plan {
+  readonly table: StrategyTable
+  /** Attempts of the whole run, all categories together. */
+  readonly maxAttempts: number | undefined
+  /** Milliseconds from the run's start past which no wait may end. */
+  readonly maxElapsed: number | undefined
+  /** `false`: one attempt, no retries (configuration switched retrying off). */
+  readonly enabled: boolean
+}
+
+/** The run so far. Immutable: a `Schedule` may be driven many times. @internal */
+export interface RunState {
+  /** Failed attempts so far. */
+  readonly attempts: number
+  /** Retries per category, in the order of `categories`. */
+  readonly retries: ReadonlyArray<number>
+  /** The previous wait per category (for decorrelated jitter); -1 before the first. */
+  readonly previous: ReadonlyArray<number>
+  /** When the run started, epoch milliseconds. */
+  readonly start: number
+}
+
+/** @internal */
+export const initial = (start: number): RunState => ({
+  attempts: 0,
+  retries: [0, 0, 0, 0, 0, 0],
+  previous: [-1, -1, -1, -1, -1, -1],
+  start
+})
+
+/** @internal */
+export type Step =
+  | {
+    readonly _tag: "Retry"
+    readonly category: ErrorCategory
+    readonly policy: RetryPolicy
+    /** 0-based index of this retry within its category. */
+    readonly n: number
+    /** Milliseconds to wait before the next attempt. */
+    readonly wait: number
+    readonly state: RunState
+  }
+  | {
+    readonly _tag: "Stop"
+    readonly category: ErrorCategory
+    readonly policy: RetryPolicy
+    readonly outcome: FailureOutcome
+    readonly state: RunState
+  }
+
+const with1 = (xs: ReadonlyArray<number>, i: number, x: number): ReadonlyArray<number> => {
+  const copy = xs.slice()
+  copy[i] = x
+  return copy
+}
+
+/**
+ * Decides what follows a failure of `category` at time `now`, carrying the server's `hint`
+ * (milliseconds) if any. Checks, in order: enabled, `no_retry`, the category's `maxRetries`,
+ * `maxAttempts`, a hint above `maxDelay`, then computes the wait (jitter from `Random`, raised
+ * to the hint) and checks `maxElapsed` against it.
+ *
+ * @internal
+ */
+export const decide = (
+  plan: Plan,
+  state: RunState,
+  category: ErrorCategory,
+  hint: number | undefined,
+  now: number
+): Effect.Effect<Step> => {
+  const policy = plan.table[category]
+  const attempts = state.attempts + 1
+  const stop = (outcome: FailureOutcome): Effect.Effect<Step> =>
+    Effect.succeed({ _tag: "Stop", category, policy, outcome, state: { ...state, attempts } })
+  if (!plan.enabled) return stop(RetryOutcome.DISABLED)
+  if (policy.decision === RetryDecision.NO_RETRY || policy.maxRetries === 0) return stop(RetryOutcome.NOT_RETRYABLE)
+  const i = categories.indexOf(category)
+  const n = state.retries[i]
+  if (n >= policy.maxRetries) return stop(RetryOutcome.EXHAUSTED)
+  if (plan.maxAttempts !== undefined && attempts >= plan.maxAttempts) return stop(RetryOutcome.STOPPED_BY_CAP)
+  if (hint !== undefined && hint > Duration.toMillis(policy.maxDelay)) return stop(RetryOutcome.HINT_EXCEEDS_MAX_DELAY)
+  const nominal = nominalWait(policy, n)
+  const retry = (drawn: number): Effect.Effect<Step> => {
+    const wait = hint === undefined ? drawn : Math.max(drawn, hint)
+    if (plan.maxElapsed !== undefined && now - state.start + wait > plan.maxElapsed) {
+      return stop(RetryOutcome.STOPPED_BY_CAP)
+    }
+    return Effect.succeed({
+      _tag: "Retry",
+      category,
+      policy,
+      n,
+      wait,
+      state: {
+        attempts,
+        retries: with1(state.retries, i, n + 1),
+        previous: with1(state.previous, i, drawn),
+        start: state.start
+      }
+    })
+  }
+  if (policy.jitter === false) return retry(nominal)
+  const previous = state.previous[i] < 0 ? Duration.toMillis(policy.baseDelay) : state.previous[i]
+  return Effect.flatMap(Random.next, (r) => retry(jittered(policy, n, nominal, previous, r)))
+}
+
+/** A table with `policy` for every category. @internal */
+const uniform = (policy: RetryPolicy): StrategyTable =>
+  Object.fromEntries(categories.map((c) => [c, policy])) as unknown as StrategyTable
+
+/**
+ * A `Schedule` over errors that runs {@link decide}; `categorize` picks the category whose
+ * counter and policy an error uses.
+ *
+ * @internal
+ */
+export const schedule = (
+  plan: Plan,
+  categorize: (error: unknown) => ErrorCategory
+): Schedule.Schedule<Duration.Duration, unknown> =>
+  Schedule.makeWithState<RunState | undefined, unknown, Duration.Duration>(undefined, (now, error, previous) => {
+    const state = previous ?? initial(now)
+    const hint = call(() => classifier.hintMillis(error, now))
+    return Effect.map(decide(plan, state, categorize(error), hint, now), (step) =>
+      step._tag === "Retry"
+        ? [step.state, Duration.millis(step.wait), ScheduleDecision.continueWith(Interval.after(now + step.wait))]
+        : [step.state, Duration.zero, ScheduleDecision.done])
+  })
+
+/** @internal */
+export const policySchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> =>
+  schedule(
+    { table: uniform(policy), maxAttempts: undefined, maxElapsed: undefined, enabled: true },
+    () => categories[0]
+  )
+
+/** @internal */
+export const tableSchedule = (
+  table: StrategyTable,
+  options: ClassifierOptions & { readonly maxAttempts?: number | undefined; readonly maxElapsed?: number | undefined }
+): Schedule.Schedule<Duration.Duration, unknown> =>
+  schedule(
+    { table, maxAttempts: options.maxAttempts, maxElapsed: options.maxElapsed, enabled: true },
+    (error) => call(() => classifier.classifyWith(error, options)) ?? "temporary_error"
+  )

@@ -1,0 +1,25 @@
+import { Clock, Effect, Fiber, TestClock } from "effect"
+
+/**
+ * An effect that fails with `errors[i]` on attempt i (0-based) and succeeds with "ok" after them,
+ * recording the virtual time of every attempt.
+ */
+export const scripted = <E>(errors: ReadonlyArray<E>) => {
+  const times: Array<number> = []
+  const effect = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    times.push(now)
+    const i = times.length - 1
+    if (i < errors.length) return yield* Effect.fail(errors[i])
+    return "ok" as const
+  })
+  return { effect, times }
+}
+
+/** Forks `effect`, moves the test clock far enough for every wait, and returns its exit. */
+export const runVirtual = <A, E>(effect: Effect.Effect<A, E>, advance: string = "1000 days") =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    yield* TestClock.adjust(advance)
+    return yield* Fiber.await(fiber)
+  })
