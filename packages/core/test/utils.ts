@@ -1,4 +1,4 @@
-import { Clock, Effect, Fiber, TestClock } from "effect"
+import { Clock, type Duration, Effect, Fiber, TestClock } from "effect"
 
 /**
  * An effect that fails with `errors[i]` on attempt i (0-based) and succeeds with "ok" after them,
@@ -17,7 +17,7 @@ export const scripted = <E>(errors: ReadonlyArray<E>) => {
 }
 
 /** Forks `effect`, moves the test clock far enough for every wait, and returns its exit. */
-export const runVirtual = <A, E>(effect: Effect.Effect<A, E>, advance: string = "1000 days") =>
+export const runVirtual = <A, E>(effect: Effect.Effect<A, E>, advance: Duration.DurationInput = "1000 days") =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(effect)
     yield* TestClock.adjust(advance)

@@ -85,7 +85,12 @@ const NonNegativeDuration = Schema.transformOrFail(Schema.Unknown, Schema.Durati
 })
 
 const described = <A, I>(schema: Schema.Schema<A, I>, expected: string): Schema.Schema<A, I> =>
-  schema.annotations({ message: (issue: ParseResult.ParseIssue) => `must be ${expected}, got ${show(issue.actual)}` })
+  schema.annotations({
+    message: (issue: ParseResult.ParseIssue) => ({
+      message: `must be ${expected}, got ${show(issue.actual)}`,
+      override: true
+    })
+  })
 
 /**
  * The schema of a policy input. Unknown keys are errors: a misspelt `maxRetry` never passes
@@ -161,7 +166,8 @@ export const nominalWait = (policy: Policy, n: number): number => {
   const base = Duration.toMillis(policy.baseDelay)
   // 0 × Infinity is NaN: a zero base stays zero however large the factor grows.
   if (base === 0) return 0
-  return Math.min(Duration.toMillis(policy.maxDelay), base * Math.pow(policy.backoffFactor, exponent))
+  // Waits are whole milliseconds: 1000 × 1.2³ is 1727.9999999999998 in floating point, and 1728 is meant.
+  return Math.min(Duration.toMillis(policy.maxDelay), Math.round(base * Math.pow(policy.backoffFactor, exponent)))
 }
 
 /**
@@ -171,11 +177,16 @@ export const nominalWait = (policy: Policy, n: number): number => {
  * - `"decorrelated"`: `min(maxDelay, uniform(baseDelay, 3 × previous))`, the previous wait of
  *   the category starting at `baseDelay` (decorrelated jitter).
  *
- * `retry_immediately`'s first retry stays at 0. The result never exceeds `maxDelay`.
+ * `retry_immediately`'s first retry stays at 0. The result never exceeds `maxDelay`. Waits are whole
+ * milliseconds.
  *
  * @internal
  */
-export const jittered = (policy: Policy, n: number, nominal: number, previous: number, r: number): number => {
+export const jittered = (policy: Policy, n: number, nominal: number, previous: number, r: number): number =>
+  // Whole milliseconds, rounded down so that a draw never exceeds its bound.
+  Math.floor(draw(policy, n, nominal, previous, r))
+
+const draw = (policy: Policy, n: number, nominal: number, previous: number, r: number): number => {
   switch (policy.jitter) {
     case false:
       return nominal
