@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config"
+import SummaryReporter from "./test/summary-reporter.js"
 
 export default defineConfig({
   resolve: { conditions: ["source"] },
@@ -6,7 +7,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     typecheck: { enabled: true, include: ["packages/*/test/**/*.test-d.ts", "test/**/*.test-d.ts"] },
-    reporters: ["default"],
-    testTimeout: 20_000
+    reporters: ["default", new SummaryReporter()],
+    testTimeout: 30_000
   }
 })

@@ -29,7 +29,7 @@ import type { InvalidPolicyError } from "./RetryPolicy.js"
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/RetryBudget")
+export const TypeId: typeof internal.TypeId = internal.TypeId
 
 /**
  * @since 0.1.0
