@@ -7,14 +7,14 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
 import type { ClassifierOptions } from "./Classifier.js"
 import { categories, ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
 import * as plan from "./internal/plan.js"
-import { show } from "./internal/policy.js"
+import { decodeDuration, show } from "./internal/policy.js"
 import type { InvalidPolicyError, RetryPolicy, RetryPolicyInput } from "./RetryPolicy.js"
 import { decodeUnknown, invalid, make } from "./RetryPolicy.js"
 
@@ -345,7 +345,7 @@ export class RetryStrategies extends Context.Reference<RetryStrategies>()("@inte
 /**
  * Compiles a table to a `Schedule` over errors for plain `Effect.retry`: each error is classified,
  * each category counts its own retries with its own policy, server hints are honoured, and the
- * optional run-wide caps apply (`maxElapsed` in milliseconds).
+ * optional run-wide caps apply. Throws an `InvalidPolicyError` for an invalid `maxElapsed`.
  *
  * @example
  * ```ts
@@ -362,5 +362,17 @@ export class RetryStrategies extends Context.Reference<RetryStrategies>()("@inte
  */
 export const toSchedule = (
   table: StrategyTable,
-  options?: ClassifierOptions & { readonly maxAttempts?: number | undefined; readonly maxElapsed?: number | undefined }
-): Schedule.Schedule<Duration.Duration, unknown> => plan.tableSchedule(table, options ?? {})
+  options?: ClassifierOptions & {
+    readonly maxAttempts?: number | undefined
+    readonly maxElapsed?: Duration.DurationInput | undefined
+  }
+): Schedule.Schedule<Duration.Duration, unknown> => {
+  const maxElapsed = options?.maxElapsed === undefined ? undefined : decodeDuration(options.maxElapsed)
+  if (options?.maxElapsed !== undefined && maxElapsed === undefined) {
+    throw invalid("maxElapsed", options.maxElapsed, `must be a non-negative duration, got ${show(options.maxElapsed)}`)
+  }
+  return plan.tableSchedule(table, {
+    ...options,
+    maxElapsed: maxElapsed === undefined ? undefined : Duration.toMillis(maxElapsed)
+  })
+}
