@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Schedule from "effect/Schedule"
@@ -178,3 +178,31 @@ export const nominalWaits = (policy: RetryPolicy): ReadonlyArray<number> =>
  */
 export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> =>
   plan.policySchedule(policy)
+
+/**
+ * The same policy with its delays (`baseDelay` and `maxDelay`) multiplied by `factor`: with
+ * `factor` 1/60, a minute of the policy lasts a second. For staging and demos that must run the
+ * real policies faster. Server hints are not scaled: the server's clock is real. Throws an
+ * `InvalidPolicyError` unless `factor` is a finite number > 0.
+ *
+ * @example
+ * ```ts
+ * import { RetryPolicy, Strategies } from "@intelligent-retry/core"
+ *
+ * // 5 minutes, 10 minutes, 20 minutes become 5 s, 10 s, 20 s
+ * const fast = RetryPolicy.scale(Strategies.tracking.api_rate_limit, 1 / 60)
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const scale = (policy: RetryPolicy, factor: number): RetryPolicy => {
+  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 0)) {
+    throw invalid("timeScale", factor, `must be a finite number > 0, got ${internal.show(factor)}`)
+  }
+  return {
+    ...policy,
+    baseDelay: Duration.times(policy.baseDelay, factor),
+    maxDelay: Duration.times(policy.maxDelay, factor)
+  }
+}

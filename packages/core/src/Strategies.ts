@@ -16,7 +16,7 @@ import { categories, ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
 import * as plan from "./internal/plan.js"
 import { decodeDuration, show } from "./internal/policy.js"
 import type { InvalidPolicyError, RetryPolicy, RetryPolicyInput } from "./RetryPolicy.js"
-import { decodeUnknown, invalid, make } from "./RetryPolicy.js"
+import { decodeUnknown, invalid, make, scale as scalePolicy } from "./RetryPolicy.js"
 
 /**
  * A full table: a validated policy for every category.
@@ -310,6 +310,25 @@ export const merge = (
   }
   return Either.right(result as StrategyTable)
 }
+
+/**
+ * A table with every policy's delays multiplied by `factor` (see `RetryPolicy.scale`): with
+ * `factor` 1/60, one real second stands for one minute of the table. Works on full and partial
+ * tables alike. Throws an `InvalidPolicyError` unless `factor` is a finite number > 0.
+ *
+ * @example
+ * ```ts
+ * import { Strategies } from "@intelligent-retry/core"
+ *
+ * // the tracking preset, one real second per simulated minute
+ * const demo = Strategies.scale(Strategies.tracking, 1 / 60)
+ * ```
+ *
+ * @since 0.1.0
+ * @category tables
+ */
+export const scale = <T extends Partial<StrategyTable>>(table: T, factor: number): T =>
+  Object.fromEntries(Object.entries(table).map(([category, policy]) => [category, scalePolicy(policy!, factor)])) as T
 
 /**
  * The strategy table `withIntelligentRetry` uses, as a `Context.Reference`. Its default is

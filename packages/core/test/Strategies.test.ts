@@ -98,3 +98,21 @@ describe("tables", () => {
     expect(strategyFor("odd", undefined, { fallback: "permanent_error" }).category).toBe("permanent_error")
   })
 })
+
+describe("time scale", () => {
+  it("scales every delay of a table, full or partial", () => {
+    const fast = Strategies.scale(Strategies.tracking, 1 / 60)
+    expect(RetryPolicy.nominalWaits(fast.api_rate_limit)).toEqual([5000, 10000, 20000])
+    expect(Duration.toMillis(fast.api_rate_limit.maxDelay)).toBe(30_000)
+    expect(Object.keys(fast)).toEqual(Object.keys(Strategies.tracking))
+    expect(Duration.toMillis(Strategies.scale(Strategies.defaults, 2).temporary_error.baseDelay)).toBe(120_000)
+  })
+
+  it("rejects a factor that is not a finite number > 0", () => {
+    for (const factor of [0, -1, Number.NaN, Infinity]) {
+      expect(() => Strategies.scale(Strategies.defaults, factor)).toThrow(
+        /Invalid timeScale: must be a finite number > 0/
+      )
+    }
+  })
+})
