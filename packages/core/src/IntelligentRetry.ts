@@ -89,6 +89,12 @@ export interface IntelligentRetryOptions<E> {
   readonly maxAttempts?: number | undefined
   /** No retry whose wait would end later than this after the run started. */
   readonly maxElapsed?: Duration.DurationInput | undefined
+  /**
+   * A veto on retrying one particular error, whatever its category: `false` ends the run with
+   * `not_retryable` (recorded under the error's real category). A predicate that throws is taken as
+   * `true`. `@intelligent-retry/platform` uses it for requests that are not safe to send twice.
+   */
+  readonly retryable?: ((error: E) => boolean) | undefined
   /** The bucket of a keyed `RetryBudget` this run draws on. Default: the task name. */
   readonly budgetKey?: string | undefined
 }

@@ -41,6 +41,8 @@ export { RetryStats } from "./RetryStats.js"
 /** @since 0.1.0 */
 export { RetryBudget } from "./RetryBudget.js"
 /** @since 0.1.0 */
+export type { RetryBudgetOptions, RetryBudgetService } from "./RetryBudget.js"
+/** @since 0.1.0 */
 export { RetryConfig } from "./RetryConfig.js"
 
 /**
@@ -67,6 +69,12 @@ export * as Strategies from "./Strategies.js"
  * @since 0.1.0
  */
 export * as IntelligentRetry from "./IntelligentRetry.js"
+/**
+ * Budget constructors and the service model.
+ *
+ * @since 0.1.0
+ */
+export * as RetryBudgets from "./RetryBudget.js"
 /**
  * The error classes and their shared type id.
  *

@@ -458,3 +458,29 @@ describe("withIntelligentRetry: invalid input", () => {
       expect(error.value).toBe("-5 seconds")
     }))
 })
+
+describe("withIntelligentRetry: retryable veto", () => {
+  it.effect("retryable: false ends the run as not_retryable under the error's real category", () =>
+    Effect.gen(function*() {
+      const { effect, times } = scripted([net("ECONNREFUSED"), net("ECONNRESET"), net("x")])
+      const failures: Array<string> = []
+      const exit = yield* runVirtual(effect.pipe(withIntelligentRetry({
+        retryable: (error) => error.message === "ECONNREFUSED",
+        onFailure: (info) => Effect.sync(() => failures.push(`${info.category}/${info.outcome}/${info.attempts}`))
+      })))
+      expect(times).toEqual([0, 0])
+      expect(exit).toEqual(Exit.fail(net("ECONNRESET")))
+      expect(failures).toEqual(["network_error/not_retryable/2"])
+    }))
+
+  it.effect("a predicate that throws counts as retryable", () =>
+    Effect.gen(function*() {
+      const { effect, times } = scripted([net()])
+      yield* runVirtual(effect.pipe(withIntelligentRetry({
+        retryable: () => {
+          throw new Error("bug")
+        }
+      })))
+      expect(times).toEqual([0, 0])
+    }))
+})

@@ -44,6 +44,7 @@ interface Compiled {
   readonly budgetKey: string
   readonly overrides: StrategyTableInput | undefined
   readonly rule: ClassifyFn | undefined
+  readonly retryable: ((error: any) => boolean) | undefined
   readonly onRetry: ((info: RetryInfo<any>) => unknown) | undefined
   readonly onFailure: ((info: FailureInfo<any>) => unknown) | undefined
   readonly maxAttempts: number | undefined
@@ -59,7 +60,8 @@ const optionKeys: ReadonlySet<string> = new Set([
   "onFailure",
   "maxAttempts",
   "maxElapsed",
-  "budgetKey"
+  "budgetKey",
+  "retryable"
 ])
 
 const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
@@ -80,7 +82,8 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
       )
     }
   }
-  const { budgetKey, byTag, classify, maxAttempts, maxElapsed, onFailure, onRetry, strategies, task } = options
+  const { budgetKey, byTag, classify, maxAttempts, maxElapsed, onFailure, onRetry, retryable, strategies, task } =
+    options
   if (task !== undefined && typeof task !== "string") return fail("task", task, `must be a string, got ${show(task)}`)
   if (budgetKey !== undefined && typeof budgetKey !== "string") {
     return fail("budgetKey", budgetKey, `must be a string, got ${show(budgetKey)}`)
@@ -92,7 +95,11 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
   if (maxElapsed !== undefined && elapsed === undefined) {
     return fail("maxElapsed", maxElapsed, `must be a non-negative duration, got ${show(maxElapsed)}`)
   }
-  for (const [field, value] of [["classify", classify], ["onRetry", onRetry], ["onFailure", onFailure]] as const) {
+  const functions = [["classify", classify], ["onRetry", onRetry], ["onFailure", onFailure], [
+    "retryable",
+    retryable
+  ]] as const
+  for (const [field, value] of functions) {
     if (!isFunctionOrUndefined(value)) return fail(field, value, `must be a function, got ${show(value)}`)
   }
   if (byTag !== undefined) {
@@ -123,6 +130,7 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
     budgetKey: budgetKey ?? task ?? DEFAULT_TASK,
     overrides: strategies,
     rule,
+    retryable,
     onRetry,
     onFailure,
     maxAttempts,
@@ -199,6 +207,13 @@ class Run<A, E, R> {
     const hint = call(() => hintMillis(error, now))
     const { budgetKey, task } = this.compiled
     if (this.stats.enabled) this.stats.unsafeRecordFailure(task, category, error, this.state.attempts + 1, now)
+    const retryable = this.compiled.retryable
+    // A user's veto ends the run before the budget is charged: no retry follows this failure.
+    if (retryable !== undefined && call(() => retryable(error)) === false) {
+      this.state = { ...this.state, attempts: this.state.attempts + 1 }
+      this.last = category
+      return this.stop(RetryOutcome.NOT_RETRYABLE, category, error)
+    }
     const allowed = this.budget === undefined || this.budget.unsafeOnFailure(budgetKey, category, hint !== undefined)
     return Effect.flatMap(decide(this.plan, this.state, category, hint, now), (step) => {
       this.state = step.state
