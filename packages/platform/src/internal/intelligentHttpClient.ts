@@ -1,0 +1,359 @@
+/**
+ * The client transform. Options are validated once; each request then builds one
+ * `withIntelligentRetry` run from precomputed pieces.
+ *
+ * @internal
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type {
+  Classifier as ClassifierNs,
+  ErrorCategory,
+  FailureInfo,
+  IntelligentRetryOptions,
+  RetryInfo,
+  StrategyTable,
+  StrategyTableInput
+} from "@intelligent-retry/core"
+import {
+  categories,
+  Classifier,
+  InvalidPolicyError,
+  RetryClassifier,
+  RetryStrategies,
+  Strategies,
+  withIntelligentRetry as retry
+} from "@intelligent-retry/core"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import { hasProperty } from "effect/Predicate"
+import * as Stream from "effect/Stream"
+import type { Options } from "../IntelligentHttpClient.js"
+import { cannotHaveReachedServer, isIdempotent, isReplayable } from "./idempotency.js"
+import { defaultTask, host } from "./route.js"
+
+type Request = HttpClientRequest.HttpClientRequest
+type Errors<E> = E | HttpClientError.HttpClientError
+
+/**
+ * How far a request may be replayed:
+ * - `always`: per policy (idempotent, keyed, or opted in);
+ * - `unsent`: only after failures that prove it never reached the server;
+ * - `never`: not at all (a body that cannot be sent twice).
+ */
+type Replay = "always" | "unsent" | "never"
+
+interface Compiled<E> {
+  readonly timeout: Duration.Duration | undefined
+  readonly taskOf: (request: Request) => string
+  readonly budgetKeyOf: (request: Request) => string
+  readonly filterStatusOk: boolean
+  readonly retryNonIdempotent: boolean
+  /** The strategy table of a run, from the current one, per replay mode; `undefined` keeps the current one. */
+  readonly tables: Readonly<Record<Replay, ((current: StrategyTable) => StrategyTable) | undefined>>
+  readonly classify: ClassifierNs.ClassifyFn<Errors<E>> | undefined
+  readonly onRetry: Options<E>["onRetry"]
+  readonly onFailure: Options<E>["onFailure"]
+  readonly maxAttempts: number | undefined
+  readonly maxElapsed: Duration.DurationInput | undefined
+}
+
+const optionKeys: ReadonlySet<string> = new Set([
+  "timeout",
+  "task",
+  "route",
+  "strategies",
+  "classify",
+  "onRetry",
+  "onFailure",
+  "maxAttempts",
+  "maxElapsed",
+  "retryNonIdempotent",
+  "budgetKey",
+  "filterStatusOk"
+])
+
+const show = (u: unknown): string => {
+  if (typeof u === "function") return "a function"
+  if (typeof u === "bigint") return `${u}n`
+  if (typeof u === "symbol") return u.toString()
+  try {
+    const json = JSON.stringify(u)
+    if (json === undefined) return String(u)
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json
+  } catch {
+    return Object.prototype.toString.call(u)
+  }
+}
+
+const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
+  new InvalidPolicyError({ field, value, message: `Invalid ${field}: ${reason}` })
+
+const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
+
+/** A table with every category in `keep` left alone and every other one set to `no_retry`. */
+const onlyRetrying = (
+  base: StrategyTableInput | undefined,
+  keep: ReadonlyArray<ErrorCategory>
+): StrategyTableInput => {
+  const table: Record<string, unknown> = { ...base }
+  for (const category of categories) if (!keep.includes(category)) table[category] = Strategies.noRetry
+  return table as StrategyTableInput
+}
+
+/**
+ * `overrides` laid over the current table, computed once per current table. Core validates and
+ * merges a `strategies` option on every run, and every request is a run: a request that needs a
+ * table of its own gets it from here, as the current `RetryStrategies`, instead.
+ */
+const overlay = (overrides: StrategyTableInput) => {
+  const cache = new WeakMap<StrategyTable, StrategyTable>()
+  return (current: StrategyTable): StrategyTable => {
+    let table = cache.get(current)
+    if (table === undefined) {
+      // `overrides` were validated with the options: merging cannot fail.
+      table = Either.getOrThrow(Strategies.merge(current, overrides))
+      cache.set(current, table)
+    }
+    return table
+  }
+}
+
+/** A user-supplied naming function, made total: a throw or a non-string falls back. */
+const guardedName = (
+  f: (request: Request) => unknown,
+  fallback: (request: Request) => string
+) =>
+(request: Request): string => {
+  try {
+    const name = f(request)
+    return typeof name === "string" && name !== "" ? name : fallback(request)
+  } catch {
+    return fallback(request)
+  }
+}
+
+/** Effect's decoders read a negative input as zero; a negative wait is a mistake, so refuse it. */
+const isNegative = (u: unknown): boolean =>
+  (typeof u === "number" && (Number.isNaN(u) || u < 0)) || (typeof u === "bigint" && u < 0n) ||
+  (typeof u === "string" && u.trim().startsWith("-")) ||
+  (Array.isArray(u) && u.some((x) => typeof x !== "number" || !Number.isFinite(x) || x < 0))
+
+const decodeDuration = (field: string, value: unknown, positive: boolean): Duration.Duration => {
+  const decoded = isNegative(value) ? undefined : Option.getOrUndefined(Duration.decodeUnknown(value))
+  if (decoded === undefined || (positive && (Duration.toMillis(decoded) <= 0 || !Duration.isFinite(decoded)))) {
+    const what = positive ? "a positive, finite duration" : "a non-negative duration"
+    throw invalid(field, value, `must be ${what}, got ${show(value)}`)
+  }
+  return decoded
+}
+
+/** Validates the options once. Throws an `InvalidPolicyError` naming the option. @internal */
+export const compile = <E>(options: Options<E>): Compiled<E> => {
+  if (typeof options !== "object" || options === null) {
+    throw invalid("options", options, `must be an object, got ${show(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!optionKeys.has(key)) {
+      throw invalid(
+        `options.${key}`,
+        (options as any)[key],
+        `is not an option of IntelligentHttpClient.withIntelligentRetry (${[...optionKeys].join(", ")})`
+      )
+    }
+  }
+  const {
+    budgetKey,
+    classify,
+    filterStatusOk,
+    maxAttempts,
+    maxElapsed,
+    onFailure,
+    onRetry,
+    retryNonIdempotent,
+    route,
+    strategies,
+    task,
+    timeout
+  } = options
+  for (const [field, value] of [["task", task], ["budgetKey", budgetKey]] as const) {
+    if (value !== undefined && typeof value !== "string" && typeof value !== "function") {
+      throw invalid(field, value, `must be a string or a function of the request, got ${show(value)}`)
+    }
+    if (value === "") throw invalid(field, value, "must not be empty")
+  }
+  for (
+    const [field, value] of [["route", route], ["classify", classify], ["onRetry", onRetry], [
+      "onFailure",
+      onFailure
+    ]] as const
+  ) {
+    if (!isFunctionOrUndefined(value)) throw invalid(field, value, `must be a function, got ${show(value)}`)
+  }
+  for (const [field, value] of [["retryNonIdempotent", retryNonIdempotent], ["filterStatusOk", filterStatusOk]]) {
+    if (value !== undefined && typeof value !== "boolean") {
+      throw invalid(field as string, value, `must be a boolean, got ${show(value)}`)
+    }
+  }
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+    throw invalid("maxAttempts", maxAttempts, `must be an integer ≥ 1, got ${show(maxAttempts)}`)
+  }
+  if (maxElapsed !== undefined) decodeDuration("maxElapsed", maxElapsed, false)
+  const decodedTimeout = timeout === undefined ? undefined : decodeDuration("timeout", timeout, true)
+  if (strategies !== undefined) {
+    const merged = Strategies.merge(Strategies.defaults, strategies)
+    if (Either.isLeft(merged)) throw merged.left
+  }
+
+  const routed = route === undefined
+    ? defaultTask
+    : guardedName((request) => {
+      const template = route(request)
+      return typeof template === "string" && template !== "" ? `${request.method} ${template}` : undefined
+    }, defaultTask)
+  const taskOf = typeof task === "string" ? () => task : task === undefined ? routed : guardedName(task, routed)
+  const budgetKeyOf = typeof budgetKey === "string"
+    ? () => budgetKey
+    : budgetKey === undefined
+    ? host
+    : guardedName(budgetKey, host)
+
+  return {
+    timeout: decodedTimeout,
+    taskOf,
+    budgetKeyOf,
+    filterStatusOk: filterStatusOk ?? true,
+    retryNonIdempotent: retryNonIdempotent ?? false,
+    tables: {
+      always: strategies === undefined ? undefined : overlay(strategies),
+      // Only connect failures may be retried, and they are network errors.
+      unsent: overlay(onlyRetrying(strategies, ["network_error"])),
+      never: overlay(onlyRetrying(strategies, []))
+    },
+    classify,
+    onRetry,
+    onFailure,
+    maxAttempts,
+    maxElapsed
+  }
+}
+
+const replayOf = (request: Request, retryNonIdempotent: boolean): Replay =>
+  !isReplayable(request) ? "never" : retryNonIdempotent || isIdempotent(request) ? "always" : "unsent"
+
+const safely = <A>(f: () => A): A | undefined => {
+  try {
+    return f()
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * For a request that may be replayed only if it never reached the server: the failures that
+ * prove so keep their own classification (`network_error`, retried by that policy); every
+ * other failure keeps its category, except that a network error that may have reached the
+ * server (a reset, a timeout) becomes `permanent_error`, the one way to stop it with core's
+ * present API. Every category but `network_error` is `no_retry` in this run's table.
+ */
+const unsentRule = <E>(
+  own: ClassifierNs.ClassifyFn<E> | undefined,
+  context: ClassifierNs.ClassifierOptions
+): ClassifierNs.ClassifyFn<E> =>
+(error) => {
+  if (cannotHaveReachedServer(error)) return own === undefined ? undefined : safely(() => own(error))
+  const category = Classifier.classify(error, {
+    fallback: context.fallback,
+    classify: own === undefined ? context.classify : (e) => own(e as E) ?? context.classify?.(e)
+  })
+  return category === "network_error" ? "permanent_error" : category
+}
+
+/** How much of a failed response's body is read so that its connection can be reused. */
+const DISCARD_LIMIT = 64 * 1024
+const DISCARD_TIMEOUT = Duration.seconds(1)
+
+/**
+ * Reads and drops what is left of a failed response's body, at most 64 KiB and 1 second; past
+ * that, the stream's finalizer aborts the request.
+ */
+const discardBody = (error: unknown): Effect.Effect<void> => {
+  if (!HttpClientError.isHttpClientError(error) || error._tag !== "ResponseError") return Effect.void
+  return error.response.stream.pipe(
+    Stream.runFoldWhile(0, (n) => n < DISCARD_LIMIT, (n, chunk) => n + chunk.length),
+    Effect.timeout(DISCARD_TIMEOUT),
+    Effect.ignore
+  )
+}
+
+const timeoutError = (request: Request, timeout: Duration.Duration) => {
+  const description = `timed out after ${Duration.format(timeout)}`
+  return () =>
+    new HttpClientError.RequestError({
+      request,
+      reason: "Transport",
+      cause: new Cause.TimeoutException(description),
+      description
+    })
+}
+
+const make = <E, R>(
+  self: HttpClient.HttpClient.With<E, R>,
+  compiled: Compiled<E>
+): HttpClient.HttpClient.With<Errors<E>, R> =>
+  HttpClient.transform(self, (effect, request) => {
+    let attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, Errors<E>, R> = effect
+    if (compiled.filterStatusOk) attempt = Effect.flatMap(attempt, HttpClientResponse.filterStatusOk)
+    if (compiled.timeout !== undefined) {
+      attempt = Effect.timeoutFail(attempt, {
+        duration: compiled.timeout,
+        onTimeout: timeoutError(request, compiled.timeout)
+      })
+    }
+    const replay = replayOf(request, compiled.retryNonIdempotent)
+    const { onFailure, onRetry } = compiled
+    const options: IntelligentRetryOptions<Errors<E>> = {
+      task: compiled.taskOf(request),
+      budgetKey: compiled.budgetKeyOf(request),
+      classify: compiled.classify,
+      onRetry: (info: RetryInfo<Errors<E>>) =>
+        onRetry === undefined
+          ? discardBody(info.error)
+          : Effect.zipRight(discardBody(info.error), onRetry(info, request)),
+      onFailure: onFailure === undefined
+        ? undefined
+        : (info: FailureInfo<Errors<E>>) => onFailure(info, request),
+      maxAttempts: compiled.maxAttempts,
+      maxElapsed: compiled.maxElapsed
+    }
+    const table = compiled.tables[replay]
+    if (table === undefined) return retry(attempt, options)
+    return Effect.contextWithEffect((context: Context.Context<never>) => {
+      const run = replay === "unsent"
+        ? retry(attempt, { ...options, classify: unsentRule(compiled.classify, Context.get(context, RetryClassifier)) })
+        : retry(attempt, options)
+      return Effect.provideService(run, RetryStrategies, table(Context.get(context, RetryStrategies)))
+    })
+  })
+
+/** @internal */
+export const withIntelligentRetry: {
+  <E>(
+    options?: Options<NoInfer<E>>
+  ): <R>(self: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<Errors<E>, R>
+  <E, R>(
+    self: HttpClient.HttpClient.With<E, R>,
+    options?: Options<NoInfer<E>>
+  ): HttpClient.HttpClient.With<Errors<E>, R>
+} = dual(
+  (args) => hasProperty(args[0], HttpClient.TypeId),
+  <E, R>(self: HttpClient.HttpClient.With<E, R>, options?: Options<E>): HttpClient.HttpClient.With<Errors<E>, R> =>
+    make(self, compile(options ?? {}))
+)
