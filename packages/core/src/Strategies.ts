@@ -280,10 +280,45 @@ export type PresetName = keyof typeof presets
 // Tables
 // ---------------------------------------------------------------------------------------------
 
+const decodedTables = new WeakMap<object, Either.Either<Partial<StrategyTable>, InvalidPolicyError>>()
+
 /**
- * Validates `overrides` and lays them over `base`, category by category. Unknown category names
- * and invalid policies are errors naming the field (`strategies.network_error.maxRetries`) and the
- * value.
+ * Validates a partial table. Unknown category names and invalid policies are errors naming the
+ * field (`strategies.network_error.maxRetries`) and the value. The result is remembered per table
+ * object, so a constant table (a preset, a module-level value) is validated once however often it
+ * is used.
+ *
+ * @since 0.1.0
+ * @category tables
+ */
+export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<StrategyTable>, InvalidPolicyError> => {
+  if (typeof input !== "object" || input === null) {
+    return Either.left(invalid("strategies", input, `must be a table from category to policy, got ${show(input)}`))
+  }
+  const known = decodedTables.get(input)
+  if (known !== undefined) return known
+  const result: Partial<Record<ErrorCategory, RetryPolicy>> = {}
+  let outcome: Either.Either<Partial<StrategyTable>, InvalidPolicyError> = Either.right(result)
+  for (const key of Object.keys(input)) {
+    if (!isErrorCategory(key)) {
+      outcome = Either.left(
+        invalid(`strategies.${key}`, (input as any)[key], `"${key}" is not a category (${categories.join(", ")})`)
+      )
+      break
+    }
+    const decoded = decodeUnknown(input[key], `strategies.${key}`)
+    if (Either.isLeft(decoded)) {
+      outcome = Either.left(decoded.left)
+      break
+    }
+    result[key] = decoded.right
+  }
+  decodedTables.set(input, outcome)
+  return outcome
+}
+
+/**
+ * Validates `overrides` and lays them over `base`, category by category.
  *
  * @since 0.1.0
  * @category tables
@@ -291,25 +326,8 @@ export type PresetName = keyof typeof presets
 export const merge = (
   base: StrategyTable,
   overrides: StrategyTableInput
-): Either.Either<StrategyTable, InvalidPolicyError> => {
-  if (typeof overrides !== "object" || overrides === null) {
-    return Either.left(
-      invalid("strategies", overrides, `must be a table from category to policy, got ${show(overrides)}`)
-    )
-  }
-  const result: Record<string, RetryPolicy> = { ...base }
-  for (const key of Object.keys(overrides)) {
-    if (!isErrorCategory(key)) {
-      return Either.left(
-        invalid(`strategies.${key}`, (overrides as any)[key], `"${key}" is not a category (${categories.join(", ")})`)
-      )
-    }
-    const decoded = decodeUnknown(overrides[key], `strategies.${key}`)
-    if (Either.isLeft(decoded)) return decoded as Either.Either<never, InvalidPolicyError>
-    result[key] = decoded.right
-  }
-  return Either.right(result as StrategyTable)
-}
+): Either.Either<StrategyTable, InvalidPolicyError> =>
+  Either.map(decodeTable(overrides), (decoded) => ({ ...base, ...decoded }))
 
 /**
  * A table with every policy's delays multiplied by `factor` (see `RetryPolicy.scale`): with

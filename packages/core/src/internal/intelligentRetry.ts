@@ -28,7 +28,7 @@ import { invalid } from "../RetryPolicy.js"
 import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
-import { defaults, merge, RetryStrategies } from "../Strategies.js"
+import { decodeTable, defaults, merge, RetryStrategies } from "../Strategies.js"
 import { classifyWith, hintMillis } from "./classifier.js"
 import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
@@ -42,7 +42,7 @@ export const DEFAULT_TASK = "default"
 interface Compiled {
   readonly task: string
   readonly budgetKey: string
-  readonly overrides: StrategyTableInput | undefined
+  readonly overrides: Partial<StrategyTable> | undefined
   readonly rule: ClassifyFn | undefined
   readonly retryable: ((error: any) => boolean) | undefined
   readonly onRetry: ((info: RetryInfo<any>) => unknown) | undefined
@@ -112,10 +112,8 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
       }
     }
   }
-  if (strategies !== undefined) {
-    const checked = merge(defaults, strategies)
-    if (Either.isLeft(checked)) return Either.left(checked.left)
-  }
+  const overrides = strategies === undefined ? undefined : decodeTable(strategies)
+  if (overrides !== undefined && Either.isLeft(overrides)) return Either.left(overrides.left)
   const tagRule: ClassifyFn | undefined = byTag === undefined ? undefined : (error) => {
     const tag = get(error, "_tag")
     return typeof tag === "string" && Object.hasOwn(byTag, tag) ? (byTag as any)[tag] : undefined
@@ -128,7 +126,7 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
   return Either.right({
     task: task ?? DEFAULT_TASK,
     budgetKey: budgetKey ?? task ?? DEFAULT_TASK,
-    overrides: strategies,
+    overrides: overrides?.right,
     rule,
     retryable,
     onRetry,
@@ -262,10 +260,9 @@ class Run<A, E, R> {
   }
 }
 
-const tableOf = (context: Context.Context<never>, overrides: StrategyTableInput | undefined): StrategyTable => {
+const tableOf = (context: Context.Context<never>, overrides: Partial<StrategyTable> | undefined): StrategyTable => {
   const current = Context.get(context, RetryStrategies)
-  // Validated when the combinator was applied: merging cannot fail here.
-  return overrides === undefined ? current : Either.getOrThrow(merge(current, overrides))
+  return overrides === undefined ? current : { ...current, ...overrides }
 }
 
 const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, error: E): Effect.Effect<A, E, R> =>
