@@ -91,9 +91,39 @@ export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
   message: Schema.String
 }) {}
 
-/** @internal */
+/**
+ * An {@link InvalidPolicyError} for `field`, whose message reads `Invalid <field>: <reason>`. For
+ * packages that validate their own options the same way.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
   new InvalidPolicyError({ field, value, message: `Invalid ${field}: ${reason}` })
+
+/**
+ * A short, safe rendering of any value for error messages: strings quoted, long values cut, and
+ * values that cannot be rendered (cycles, throwing getters) named by their type. Never throws.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const describe: (value: unknown) => string = internal.show
+
+/**
+ * Validates a `Duration.DurationInput` that must not be negative or NaN: a number of
+ * milliseconds, a bigint of nanoseconds, a string such as `"5 seconds"`, a `[seconds, nanos]` pair
+ * or a `Duration`. (`Duration.decode` reads `-1` as zero; here it is an error naming `field`.)
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decodeDuration = (field: string, value: unknown): Either.Either<Duration.Duration, InvalidPolicyError> => {
+  const duration = internal.decodeDuration(value)
+  return duration === undefined
+    ? Either.left(invalid(field, value, `must be a non-negative duration, got ${internal.show(value)}`))
+    : Either.right(duration)
+}
 
 const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
   invalid(prefix === "" ? e.field : `${prefix}.${e.field}`, e.value, e.reason)

@@ -14,9 +14,9 @@ import type * as Schedule from "effect/Schedule"
 import type { ClassifierOptions } from "./Classifier.js"
 import { categories, ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
 import * as plan from "./internal/plan.js"
-import { decodeDuration, show } from "./internal/policy.js"
+import { show } from "./internal/policy.js"
 import type { InvalidPolicyError, RetryPolicy, RetryPolicyInput } from "./RetryPolicy.js"
-import { decodeUnknown, invalid, make, scale as scalePolicy } from "./RetryPolicy.js"
+import { decodeDuration, decodeUnknown, invalid, make, scale as scalePolicy } from "./RetryPolicy.js"
 
 /**
  * A full table: a validated policy for every category.
@@ -404,10 +404,9 @@ export const toSchedule = (
     readonly maxElapsed?: Duration.DurationInput | undefined
   }
 ): Schedule.Schedule<Duration.Duration, unknown> => {
-  const maxElapsed = options?.maxElapsed === undefined ? undefined : decodeDuration(options.maxElapsed)
-  if (options?.maxElapsed !== undefined && maxElapsed === undefined) {
-    throw invalid("maxElapsed", options.maxElapsed, `must be a non-negative duration, got ${show(options.maxElapsed)}`)
-  }
+  const maxElapsed = options?.maxElapsed === undefined
+    ? undefined
+    : Either.getOrThrowWith(decodeDuration("maxElapsed", options.maxElapsed), (e) => e)
   return plan.tableSchedule(table, {
     ...options,
     maxElapsed: maxElapsed === undefined ? undefined : Duration.toMillis(maxElapsed)

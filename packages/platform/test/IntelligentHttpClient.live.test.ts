@@ -174,6 +174,7 @@ describe.each(clients)("IntelligentHttpClient through %s", (_, clientLayer) => {
         expect(server.arrivals).toHaveLength(1)
         const stats = yield* statsOf("POST /labels")
         expect(stats.outcomes.not_retryable).toBe(1)
+        expect(stats.categoryDistribution.network_error).toBe(1)
       })
   )
 

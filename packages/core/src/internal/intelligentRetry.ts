@@ -24,7 +24,7 @@ import { RetryConfig } from "../RetryConfig.js"
 import type { FailureOutcome } from "../RetryOutcome.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import type { InvalidPolicyError, RetryPolicy } from "../RetryPolicy.js"
-import { invalid } from "../RetryPolicy.js"
+import { decodeDuration, invalid } from "../RetryPolicy.js"
 import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
@@ -32,7 +32,7 @@ import { decodeTable, defaults, merge, RetryStrategies } from "../Strategies.js"
 import { classifyWith, hintMillis } from "./classifier.js"
 import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
-import { decodeDuration, show } from "./policy.js"
+import { show } from "./policy.js"
 import { call, get } from "./safe.js"
 
 /** The task name of a run that gives none. @internal */
@@ -91,10 +91,8 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
   if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
     return fail("maxAttempts", maxAttempts, `must be an integer ≥ 1, got ${show(maxAttempts)}`)
   }
-  const elapsed = maxElapsed === undefined ? undefined : decodeDuration(maxElapsed)
-  if (maxElapsed !== undefined && elapsed === undefined) {
-    return fail("maxElapsed", maxElapsed, `must be a non-negative duration, got ${show(maxElapsed)}`)
-  }
+  const elapsed = maxElapsed === undefined ? undefined : decodeDuration("maxElapsed", maxElapsed)
+  if (elapsed !== undefined && Either.isLeft(elapsed)) return Either.left(elapsed.left)
   const functions = [["classify", classify], ["onRetry", onRetry], ["onFailure", onFailure], [
     "retryable",
     retryable
@@ -132,7 +130,7 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
     onRetry,
     onFailure,
     maxAttempts,
-    maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed)
+    maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed.right)
   })
 }
 

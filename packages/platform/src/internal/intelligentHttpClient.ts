@@ -10,29 +10,17 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type {
   Classifier as ClassifierNs,
-  ErrorCategory,
   FailureInfo,
   IntelligentRetryOptions,
   RetryInfo,
-  StrategyTable,
   StrategyTableInput
 } from "@intelligent-retry/core"
-import {
-  categories,
-  Classifier,
-  InvalidPolicyError,
-  RetryClassifier,
-  RetryStrategies,
-  Strategies,
-  withIntelligentRetry as retry
-} from "@intelligent-retry/core"
+import { RetryPolicy, Strategies, withIntelligentRetry as retry } from "@intelligent-retry/core"
 import * as Cause from "effect/Cause"
-import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { dual } from "effect/Function"
-import * as Option from "effect/Option"
 import { hasProperty } from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import type { Options } from "../IntelligentHttpClient.js"
@@ -56,8 +44,7 @@ interface Compiled<E> {
   readonly budgetKeyOf: (request: Request) => string
   readonly filterStatusOk: boolean
   readonly retryNonIdempotent: boolean
-  /** The strategy table of a run, from the current one, per replay mode; `undefined` keeps the current one. */
-  readonly tables: Readonly<Record<Replay, ((current: StrategyTable) => StrategyTable) | undefined>>
+  readonly strategies: StrategyTableInput | undefined
   readonly classify: ClassifierNs.ClassifyFn<Errors<E>> | undefined
   readonly onRetry: Options<E>["onRetry"]
   readonly onFailure: Options<E>["onFailure"]
@@ -80,51 +67,7 @@ const optionKeys: ReadonlySet<string> = new Set([
   "filterStatusOk"
 ])
 
-const show = (u: unknown): string => {
-  if (typeof u === "function") return "a function"
-  if (typeof u === "bigint") return `${u}n`
-  if (typeof u === "symbol") return u.toString()
-  try {
-    const json = JSON.stringify(u)
-    if (json === undefined) return String(u)
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json
-  } catch {
-    return Object.prototype.toString.call(u)
-  }
-}
-
-const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
-  new InvalidPolicyError({ field, value, message: `Invalid ${field}: ${reason}` })
-
 const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
-
-/** A table with every category in `keep` left alone and every other one set to `no_retry`. */
-const onlyRetrying = (
-  base: StrategyTableInput | undefined,
-  keep: ReadonlyArray<ErrorCategory>
-): StrategyTableInput => {
-  const table: Record<string, unknown> = { ...base }
-  for (const category of categories) if (!keep.includes(category)) table[category] = Strategies.noRetry
-  return table as StrategyTableInput
-}
-
-/**
- * `overrides` laid over the current table, computed once per current table. Core validates and
- * merges a `strategies` option on every run, and every request is a run: a request that needs a
- * table of its own gets it from here, as the current `RetryStrategies`, instead.
- */
-const overlay = (overrides: StrategyTableInput) => {
-  const cache = new WeakMap<StrategyTable, StrategyTable>()
-  return (current: StrategyTable): StrategyTable => {
-    let table = cache.get(current)
-    if (table === undefined) {
-      // `overrides` were validated with the options: merging cannot fail.
-      table = Either.getOrThrow(Strategies.merge(current, overrides))
-      cache.set(current, table)
-    }
-    return table
-  }
-}
 
 /** A user-supplied naming function, made total: a throw or a non-string falls back. */
 const guardedName = (
@@ -140,17 +83,14 @@ const guardedName = (
   }
 }
 
-/** Effect's decoders read a negative input as zero; a negative wait is a mistake, so refuse it. */
-const isNegative = (u: unknown): boolean =>
-  (typeof u === "number" && (Number.isNaN(u) || u < 0)) || (typeof u === "bigint" && u < 0n) ||
-  (typeof u === "string" && u.trim().startsWith("-")) ||
-  (Array.isArray(u) && u.some((x) => typeof x !== "number" || !Number.isFinite(x) || x < 0))
+const show = RetryPolicy.describe
+const invalid = RetryPolicy.invalid
 
+/** A non-negative duration; with `positive`, also finite and above zero. */
 const decodeDuration = (field: string, value: unknown, positive: boolean): Duration.Duration => {
-  const decoded = isNegative(value) ? undefined : Option.getOrUndefined(Duration.decodeUnknown(value))
-  if (decoded === undefined || (positive && (Duration.toMillis(decoded) <= 0 || !Duration.isFinite(decoded)))) {
-    const what = positive ? "a positive, finite duration" : "a non-negative duration"
-    throw invalid(field, value, `must be ${what}, got ${show(value)}`)
+  const decoded = Either.getOrThrowWith(RetryPolicy.decodeDuration(field, value), (e) => e)
+  if (positive && (Duration.toMillis(decoded) <= 0 || !Duration.isFinite(decoded))) {
+    throw invalid(field, value, `must be a positive, finite duration, got ${show(value)}`)
   }
   return decoded
 }
@@ -208,8 +148,8 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
   if (maxElapsed !== undefined) decodeDuration("maxElapsed", maxElapsed, false)
   const decodedTimeout = timeout === undefined ? undefined : decodeDuration("timeout", timeout, true)
   if (strategies !== undefined) {
-    const merged = Strategies.merge(Strategies.defaults, strategies)
-    if (Either.isLeft(merged)) throw merged.left
+    const decoded = Strategies.decodeTable(strategies)
+    if (Either.isLeft(decoded)) throw decoded.left
   }
 
   const routed = route === undefined
@@ -231,12 +171,7 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     budgetKeyOf,
     filterStatusOk: filterStatusOk ?? true,
     retryNonIdempotent: retryNonIdempotent ?? false,
-    tables: {
-      always: strategies === undefined ? undefined : overlay(strategies),
-      // Only connect failures may be retried, and they are network errors.
-      unsent: overlay(onlyRetrying(strategies, ["network_error"])),
-      never: overlay(onlyRetrying(strategies, []))
-    },
+    strategies,
     classify,
     onRetry,
     onFailure,
@@ -245,36 +180,18 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
   }
 }
 
+/**
+ * The failures after which a request that is not safe to send twice may still be retried: only
+ * those that prove it never reached the server. Everything else ends the run as `not_retryable`,
+ * recorded under its real category.
+ */
+const vetoes: Readonly<Record<Exclude<Replay, "always">, (error: unknown) => boolean>> = {
+  unsent: cannotHaveReachedServer,
+  never: () => false
+}
+
 const replayOf = (request: Request, retryNonIdempotent: boolean): Replay =>
   !isReplayable(request) ? "never" : retryNonIdempotent || isIdempotent(request) ? "always" : "unsent"
-
-const safely = <A>(f: () => A): A | undefined => {
-  try {
-    return f()
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * For a request that may be replayed only if it never reached the server: the failures that
- * prove so keep their own classification (`network_error`, retried by that policy); every
- * other failure keeps its category, except that a network error that may have reached the
- * server (a reset, a timeout) becomes `permanent_error`, the one way to stop it with core's
- * present API. Every category but `network_error` is `no_retry` in this run's table.
- */
-const unsentRule = <E>(
-  own: ClassifierNs.ClassifyFn<E> | undefined,
-  context: ClassifierNs.ClassifierOptions
-): ClassifierNs.ClassifyFn<E> =>
-(error) => {
-  if (cannotHaveReachedServer(error)) return own === undefined ? undefined : safely(() => own(error))
-  const category = Classifier.classify(error, {
-    fallback: context.fallback,
-    classify: own === undefined ? context.classify : (e) => own(e as E) ?? context.classify?.(e)
-  })
-  return category === "network_error" ? "permanent_error" : category
-}
 
 /** How much of a failed response's body is read so that its connection can be reused. */
 const DISCARD_LIMIT = 64 * 1024
@@ -331,16 +248,10 @@ const make = <E, R>(
         ? undefined
         : (info: FailureInfo<Errors<E>>) => onFailure(info, request),
       maxAttempts: compiled.maxAttempts,
-      maxElapsed: compiled.maxElapsed
+      maxElapsed: compiled.maxElapsed,
+      strategies: compiled.strategies
     }
-    const table = compiled.tables[replay]
-    if (table === undefined) return retry(attempt, options)
-    return Effect.contextWithEffect((context: Context.Context<never>) => {
-      const run = replay === "unsent"
-        ? retry(attempt, { ...options, classify: unsentRule(compiled.classify, Context.get(context, RetryClassifier)) })
-        : retry(attempt, options)
-      return Effect.provideService(run, RetryStrategies, table(Context.get(context, RetryStrategies)))
-    })
+    return retry(attempt, replay === "always" ? options : { ...options, retryable: vetoes[replay] })
   })
 
 /** @internal */
