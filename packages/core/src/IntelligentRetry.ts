@@ -31,8 +31,11 @@ import type { StrategyTable, StrategyTableInput } from "./Strategies.js"
  * @category models
  */
 export interface RetryInfo<E> {
+  /** The run's task name. */
   readonly task: string
+  /** The category the failure was classified into. */
   readonly category: ErrorCategory
+  /** The decision of that category's policy. */
   readonly decision: RetryDecision
   /** The attempt that just failed, counting every category, from 1. */
   readonly attempt: number
@@ -42,6 +45,7 @@ export interface RetryInfo<E> {
   readonly wait: Duration.Duration
   /** The server's hint, if the error carried one. */
   readonly hint: Duration.Duration | undefined
+  /** The error of the attempt that failed. */
   readonly error: E
 }
 
@@ -52,9 +56,11 @@ export interface RetryInfo<E> {
  * @category models
  */
 export interface FailureInfo<E> {
+  /** The run's task name. */
   readonly task: string
   /** The category of the last error. */
   readonly category: ErrorCategory
+  /** Why the run gave up. */
   readonly outcome: FailureOutcome
   /** Attempts made, counting every category. */
   readonly attempts: number
@@ -132,7 +138,9 @@ export const withIntelligentRetry: {
  * @category models
  */
 export interface StrategyChoice {
+  /** The category the error is classified into. */
   readonly category: ErrorCategory
+  /** The policy that category has in the table. */
   readonly policy: RetryPolicy
 }
 

@@ -26,6 +26,8 @@ import * as internal from "./internal/budget.js"
 import type { InvalidPolicyError } from "./RetryPolicy.js"
 
 /**
+ * The identifier of budget services.
+ *
  * @since 0.1.0
  * @category type ids
  */
@@ -45,6 +47,7 @@ export type TypeId = typeof TypeId
  * @category models
  */
 export interface RetryBudgetService {
+  /** Marks a budget service. */
   readonly [TypeId]: TypeId
   /** A successful attempt deposits `tokenRatio` into the bucket of `key`. */
   readonly unsafeOnSuccess: (key: string) => void

@@ -24,7 +24,9 @@ export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/RetryEr
 export type TypeId = typeof TypeId
 
 const fields = {
+  /** What went wrong, for people. It is truncated and scrubbed of secrets before statistics store it. */
   message: Schema.String,
+  /** The underlying failure, if any. Statistics never store it. */
   cause: Schema.optional(Schema.Unknown)
 }
 

@@ -68,11 +68,17 @@ export interface RetryPolicy {
  * @category models
  */
 export interface RetryPolicyInput {
+  /** What to do with a failure of this category. Required. */
   readonly decision: RetryDecision
+  /** Retries allowed within one run, an integer ≥ 0. Default: 3. */
   readonly maxRetries?: number | undefined
+  /** The first delay. Default: 1 second. */
   readonly baseDelay?: Duration.DurationInput | undefined
+  /** The longest wait, and the largest server hint honoured. Default: unbounded. */
   readonly maxDelay?: Duration.DurationInput | undefined
+  /** Growth of the delay per retry, a finite number ≥ 1. Default: 2. */
   readonly backoffFactor?: number | undefined
+  /** Randomisation of each wait. Default: `false`. */
   readonly jitter?: Jitter | undefined
 }
 
@@ -86,8 +92,11 @@ export interface RetryPolicyInput {
 export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
   "@intelligent-retry/core/InvalidPolicyError"
 )("InvalidPolicyError", {
+  /** What was wrong, as the user wrote it: `strategies.network_error.maxRetries`, `RETRY_DEFAULT_BASE_DELAY`. */
   field: Schema.String,
+  /** The value that was given. */
   value: Schema.Unknown,
+  /** `Invalid <field>: <what was expected>, got <value>`. */
   message: Schema.String
 }) {}
 
