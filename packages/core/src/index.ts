@@ -37,7 +37,25 @@ export { currentStrategyFor, strategyFor, withIntelligentRetry } from "./Intelli
 /** @since 0.1.0 */
 export type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "./IntelligentRetry.js"
 /** @since 0.1.0 */
-export { RetryStats } from "./RetryStats.js"
+export { OVERFLOW_TASK, RetryStats } from "./RetryStats.js"
+/** @since 0.1.0 */
+export type {
+  ErrorAnalysis,
+  ErrorSample,
+  ErrorStatistics,
+  RetryStatsService,
+  StoreOptions,
+  Suggestion,
+  SuggestionCode,
+  SuggestionSeverity,
+  TaskStatistics,
+  TimeWindow,
+  WindowErrorCounts
+} from "./RetryStats.js"
+/** @since 0.1.0 */
+export { AlertSink } from "./RetryMonitor.js"
+/** @since 0.1.0 */
+export type { AlertCode, AlertSinkService, MonitorOptions, RetryAlert } from "./RetryMonitor.js"
 /** @since 0.1.0 */
 export { RetryBudget } from "./RetryBudget.js"
 /** @since 0.1.0 */
@@ -69,6 +87,12 @@ export * as Strategies from "./Strategies.js"
  * @since 0.1.0
  */
 export * as IntelligentRetry from "./IntelligentRetry.js"
+/**
+ * The monitor: thresholds over a window, alerts through `AlertSink`, on a `Schedule`.
+ *
+ * @since 0.1.0
+ */
+export * as RetryMonitor from "./RetryMonitor.js"
 /**
  * Budget constructors and the service model.
  *

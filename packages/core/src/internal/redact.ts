@@ -73,28 +73,24 @@ export const truncate = (s: string, max: number): string => {
 // redaction
 // -----------------------------------------------------------------------------
 
-// `scheme://userinfo@` — the user name is masked along with the password: both identify an account.
-const urlCredentials = /\b([a-z][a-z0-9+.-]{0,30}:\/\/)[^\s/?#@"'<>]+@/gi
+// `scheme://userinfo@` — the user name is masked along with the password: both identify an
+// account. Anchored on `://` so the engine does not try every word as a scheme.
+const urlCredentials = /:\/\/[^\s/?#@"'<>]+@/g
 
 // Names of parameters whose value is a secret. A prefix must be joined by `_`, `-` or `.`
 // (`client_secret`, `X-Amz-Signature`, `private_key`), so `monkey=1` is left alone.
 const secretName = "(?:[a-z0-9]+[_.-])*(?:access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|api[_-]?key" +
   "|apikey|token|key|secret|signature|sig|password|passwd|pass|pwd|credentials?|session[_-]?id)"
-
-// `name=value` in a query string, a form body, a log line or an environment dump.
-const assignment = new RegExp(`(?<![a-z0-9])(${secretName})(\\s*=\\s*)([^\\s&#;,"'<>]+)`, "gi")
+const isSecretName = new RegExp(`^${secretName}$`, "i")
 
 // `"name": "value"` or `'name': value` in JSON or a JS object dump: the name must be quoted,
 // so prose such as "missing key: user_id" is left alone.
-const quotedField = new RegExp(
-  `(["'])(${secretName})\\1(\\s*:\\s*)(["']?)([^"'\\s,;}\\]]+)`,
-  "gi"
-)
+const quotedField = new RegExp(`(["'])(${secretName})\\1(\\s*:\\s*)(["']?)([^"'\\s,;}\\]]+)`, "gi")
 
 // Header lines: `Authorization: Bearer x`, `Proxy-Authorization: Basic x`, `X-Api-Key: x`.
 // A scheme word (Bearer, Basic, …) is kept; the credential after it is masked.
 const header =
-  /\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|x-access-token)(["']?\s*[:=]\s*["']?)((?:bearer|basic|digest|token|negotiate|ntlm|aws4-hmac-sha256)\s+)?([^\s"',;]+)/gi
+  /\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|x-access-token)(["']?\s*:\s*["']?)((?:bearer|basic|digest|token|negotiate|ntlm|aws4-hmac-sha256)\s+)?([^\s"',;&]+)/gi
 
 // `Cookie: a=b; c=d`: every cookie may be a session, so the whole value is masked, to the end of the line.
 const cookie = /\b((?:set-)?cookie)(["']?\s*:\s*["']?)[^\r\n"']+/gi
@@ -119,15 +115,58 @@ const apiKeys = new RegExp(
     "\\bxox[abprse]-[A-Za-z0-9-]{10,}",
     // Google API keys
     "\\bAIza[0-9A-Za-z_-]{35}",
-    // JSON Web Tokens: three base64url segments, the first two starting with `{"`
+    // JSON Web Tokens: three base64url segments, the first two starting with `{"` (`eyJ`)
     "\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}"
   ].join("|"),
   "g"
 )
+const mayHoldApiKey = /sk-|[sprk]k_|gh[pousr]_|github_pat_|AKIA|ASIA|xox|AIza|eyJ/
+
+// Every pattern needs one of these; a miss proves there is nothing to mask.
+const mayHoldSecret = /[:=@]|bearer|sk-|[sprk]k_|gh[pousr]_|github_pat_|AKIA|ASIA|xox|AIza|eyJ/i
+
+// characters of a parameter name: letters, digits, `_`, `.`, `-`
+const isNameChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45
+
+// characters that end a parameter value: whitespace, `&`, `#`, `;`, `,`, quotes, `<`, `>`
+const endsValue = (c: number): boolean =>
+  c <= 32 || c === 38 || c === 35 || c === 59 || c === 44 || c === 34 || c === 39 || c === 60 || c === 62
+
+/**
+ * Masks the value of every `name=value` whose name is a secret name: query strings, form bodies,
+ * log lines, environment dumps. A scan from each `=`, linear in the length of `s` (a regular
+ * expression with the same meaning tried every position and cost several times more).
+ */
+const maskAssignments = (s: string): string => {
+  let out = ""
+  let copied = 0
+  let eq = s.indexOf("=")
+  while (eq !== -1) {
+    let nameEnd = eq
+    while (nameEnd > copied && s.charCodeAt(nameEnd - 1) === 32) nameEnd--
+    let nameStart = nameEnd
+    while (nameStart > copied && isNameChar(s.charCodeAt(nameStart - 1))) nameStart--
+    let valueStart = eq + 1
+    while (valueStart < s.length && s.charCodeAt(valueStart) === 32) valueStart++
+    let valueEnd = valueStart
+    // `=` belongs to the value: base64 padding
+    while (valueEnd < s.length && !endsValue(s.charCodeAt(valueEnd))) valueEnd++
+    if (nameStart < nameEnd && valueStart < valueEnd && isSecretName.test(s.slice(nameStart, nameEnd))) {
+      out += s.slice(copied, valueStart) + MASK
+      copied = valueEnd
+      eq = s.indexOf("=", valueEnd)
+    } else {
+      eq = s.indexOf("=", eq + 1)
+    }
+  }
+  return copied === 0 ? s : out + s.slice(copied)
+}
 
 /**
  * Masks credentials in `s`: URL user info, secret-named parameters and JSON fields,
- * `Authorization`-like headers, bearer tokens and well-known API key formats. Idempotent.
+ * `Authorization`-like headers, cookies, bearer tokens and well-known API key formats.
+ * Idempotent. Returns `s` itself when there is nothing to mask.
  *
  * **Details**
  *
@@ -136,23 +175,32 @@ const apiKeys = new RegExp(
  *   `signature`, `sig`, `password`, `pass`, `access_token`, … and `prefix_`-joined variants)
  * - `"password": "x"` → `"password": "***"`
  * - `Authorization: Bearer abc` → `Authorization: Bearer ***`; `Bearer abc` → `Bearer ***`
+ * - `Cookie: a=b; c=d` → `Cookie: ***`
  * - `sk-…`, `ghp_…`, `AKIA…`, `xoxb-…`, `AIza…`, JWTs → `***`
  *
  * @internal
  */
 export const redact = (s: string): string => {
   try {
-    return s
-      .replace(urlCredentials, `$1${MASK}@`)
-      .replace(
+    // most messages hold none of the markers: skip every pass
+    if (!mayHoldSecret.test(s)) return s
+    const lower = s.toLowerCase()
+    let out = s
+    if (lower.includes("://") && lower.includes("@")) out = out.replace(urlCredentials, `://${MASK}@`)
+    if (lower.includes("authoriz") || lower.includes("api-key") || lower.includes("-token")) {
+      out = out.replace(
         header,
         (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ?? ""}${MASK}`
       )
-      .replace(cookie, `$1$2${MASK}`)
-      .replace(bearer, `$1${MASK}`)
-      .replace(quotedField, `$1$2$1$3$4${MASK}`)
-      .replace(assignment, `$1$2${MASK}`)
-      .replace(apiKeys, MASK)
+    }
+    if (lower.includes("cookie")) out = out.replace(cookie, `$1$2${MASK}`)
+    if (lower.includes("bearer")) out = out.replace(bearer, `$1${MASK}`)
+    if (lower.includes(":") && (lower.includes("\"") || lower.includes("'"))) {
+      out = out.replace(quotedField, `$1$2$1$3$4${MASK}`)
+    }
+    if (lower.includes("=")) out = maskAssignments(out)
+    if (mayHoldApiKey.test(out)) out = out.replace(apiKeys, MASK)
+    return out
   } catch {
     return UNREADABLE
   }
@@ -187,13 +235,23 @@ export const safeTag = (u: unknown): string => {
   }
 }
 
+// Recent results, because the same message repeats during an outage. Bounded: cleared when full.
+const memo = new Map<string, string>()
+const MEMO_SIZE = 256
+
 /**
  * Reads at most twice the limit, so that a secret straddling the cut is still recognised, then
  * scrubs, then cuts to the limit.
  */
 const fromString = (s: string): string => {
   const prefix = s.length > 2 * MAX_MESSAGE_LENGTH ? s.slice(0, 2 * MAX_MESSAGE_LENGTH) : s
-  return truncate(redact(prefix), MAX_MESSAGE_LENGTH)
+  const known = memo.get(prefix)
+  if (known !== undefined) return known
+  const result = truncate(redact(prefix), MAX_MESSAGE_LENGTH)
+  if (memo.size >= MEMO_SIZE) memo.clear()
+  // the key is copied, so that it cannot keep a long parent string alive
+  memo.set(detach(prefix), result)
+  return result
 }
 
 /**

@@ -1,0 +1,347 @@
+/**
+ * Monitoring: thresholds on the failed attempts of a recent window, checked once or on a
+ * `Schedule`, with alerts sent to an {@link AlertSink}.
+ *
+ * **Details**
+ *
+ * This is the guide's `check_retry_health` / `monitor_retry_errors`: alert when the failed
+ * attempts of the window exceed `ERROR_THRESHOLD` (50), and when data errors exceed 10. Counts are
+ * read from the time buckets of the current {@link RetryStats} store, so a check costs
+ * O(buckets in the window), whatever the number of events.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { AlertSink, RetryMonitor } from "@intelligent-retry/core"
+ *
+ * const pager = AlertSink.layer((alert) => Effect.logError(alert.message))
+ *
+ * // check every 5 minutes, forever, in the background
+ * const monitor = RetryMonitor.run({ window: "5 minutes", errorThreshold: 50 }).pipe(
+ *   Effect.provide(pager),
+ *   Effect.forkDaemon
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import { categories, type ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
+import { redact } from "./internal/redact.js"
+import { durationMillis, invalid } from "./internal/stats.js"
+import { RetryConfig } from "./RetryConfig.js"
+import type { ErrorSample, TimeWindow } from "./RetryStats.js"
+import { RetryStats } from "./RetryStats.js"
+
+// -----------------------------------------------------------------------------
+// models
+// -----------------------------------------------------------------------------
+
+/**
+ * The stable codes of alerts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AlertCode = "ERROR_THRESHOLD_EXCEEDED" | "CATEGORY_THRESHOLD_EXCEEDED"
+
+/**
+ * An alert raised by a check. Everything in it comes from redacted samples and counts: it never
+ * carries an error object or an unscrubbed message.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryAlert {
+  readonly code: AlertCode
+  /** `critical` when `observed` is more than twice `threshold`, else `warning`. */
+  readonly severity: "warning" | "critical"
+  /** A sentence for humans, with the latest redacted sample. */
+  readonly message: string
+  /** The task checked; `undefined` for all tasks. */
+  readonly taskName: string | undefined
+  /** The category, for `CATEGORY_THRESHOLD_EXCEEDED`. */
+  readonly category: ErrorCategory | undefined
+  /** Failed attempts in the window. */
+  readonly observed: number
+  /** The threshold exceeded (`observed > threshold`). */
+  readonly threshold: number
+  /** The buckets counted: from the start of the oldest to now. */
+  readonly window: TimeWindow
+  /** Up to three of the most recent matching samples in the window, newest first, redacted. */
+  readonly samples: ReadonlyArray<ErrorSample>
+}
+
+/**
+ * Thresholds of a check. Validated when `check`, `run` or `make` is called: an invalid value
+ * throws an `IllegalArgumentException` naming the field and the value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MonitorOptions {
+  /** The window counted, rounded up to whole buckets of the store. Default: 5 minutes. */
+  readonly window?: Duration.DurationInput | undefined
+  /**
+   * Alert when the failed attempts of the window exceed this. Default: the configured
+   * `ERROR_THRESHOLD` (`RetryConfig.monitoring`), which is 50 unless configured.
+   */
+  readonly errorThreshold?: number | undefined
+  /**
+   * Alert when the failed attempts of a category exceed its threshold. Replaces the default
+   * entirely (pass `{}` for none). Default: `{ data_error: 10 }`, as in the guide.
+   */
+  readonly categoryThresholds?: Readonly<Partial<Record<ErrorCategory, number>>> | undefined
+  /** Check one task only. Default: all tasks. */
+  readonly taskName?: string | undefined
+}
+
+/**
+ * Options of {@link run}: thresholds and the schedule of the checks.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions<Out = number, R = never> extends MonitorOptions {
+  /**
+   * When to check again, fed the alerts of each check. The first check runs at once. Default:
+   * `Schedule.spaced(window)`, so consecutive windows tile without overlap and each failure is
+   * counted by one check.
+   */
+  readonly schedule?: Schedule.Schedule<Out, ReadonlyArray<RetryAlert>, R> | undefined
+}
+
+/**
+ * The default thresholds. `errorThreshold` is the guide's `ERROR_THRESHOLD`; a check uses the
+ * configured value (`RetryConfig.monitoring`) when none is passed.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: {
+  readonly window: Duration.Duration
+  readonly errorThreshold: number
+  readonly categoryThresholds: Readonly<Partial<Record<ErrorCategory, number>>>
+} = Object.freeze({
+  window: Duration.minutes(5),
+  errorThreshold: 50,
+  categoryThresholds: Object.freeze({ data_error: 10 })
+})
+
+// -----------------------------------------------------------------------------
+// sink
+// -----------------------------------------------------------------------------
+
+/**
+ * Where alerts go.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AlertSinkService {
+  readonly send: (alert: RetryAlert) => Effect.Effect<void>
+}
+
+const logSink: AlertSinkService = {
+  send: (alert) =>
+    Effect.logWarning(alert.message).pipe(
+      Effect.annotateLogs({
+        "retry.alert.code": alert.code,
+        "retry.alert.severity": alert.severity,
+        "retry.alert.observed": alert.observed,
+        "retry.alert.threshold": alert.threshold
+      })
+    )
+}
+
+/**
+ * The alert sink, as a `Context.Reference`. Its default logs each alert as a warning with
+ * Effect's logger; provide your own with {@link AlertSink.layer}.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class AlertSink extends Context.Reference<AlertSink>()("@intelligent-retry/core/AlertSink", {
+  defaultValue: (): AlertSinkService => logSink
+}) {
+  /**
+   * A sink that calls `send` for each alert.
+   *
+   * @since 0.1.0
+   */
+  static layer(send: (alert: RetryAlert) => Effect.Effect<void>): Layer.Layer<AlertSink> {
+    return Layer.succeed(AlertSink, { send })
+  }
+
+  /**
+   * The default sink: a warning in Effect's log, annotated with the code, severity, observed
+   * count and threshold.
+   *
+   * @since 0.1.0
+   */
+  static readonly layerLog: Layer.Layer<AlertSink> = Layer.succeed(AlertSink, logSink)
+}
+
+// -----------------------------------------------------------------------------
+// checks
+// -----------------------------------------------------------------------------
+
+interface Resolved {
+  readonly window: Duration.Duration
+  readonly windowMillis: number
+  readonly errorThreshold: number | undefined
+  readonly categoryThresholds: ReadonlyArray<readonly [ErrorCategory, number]>
+  readonly taskName: string | undefined
+}
+
+const WHERE = "RetryMonitor"
+
+const threshold = (field: string, value: unknown): number => {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    return invalid(WHERE, field, "a non-negative finite number", value)
+  }
+  return value
+}
+
+const resolve = (options: MonitorOptions | undefined): Resolved => {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    return invalid(WHERE, "options", "an object", options)
+  }
+  const o = options ?? {}
+  const windowMillis = o.window === undefined
+    ? Duration.toMillis(defaults.window)
+    : durationMillis(WHERE, "window", o.window, { infinite: false, zero: false })
+  const errorThreshold = o.errorThreshold === undefined ? undefined : threshold("errorThreshold", o.errorThreshold)
+  const table = o.categoryThresholds ?? defaults.categoryThresholds
+  if (typeof table !== "object" || table === null) invalid(WHERE, "categoryThresholds", "an object", table)
+  const categoryThresholds: Array<readonly [ErrorCategory, number]> = []
+  for (const key of Object.keys(table)) {
+    if (!isErrorCategory(key)) {
+      invalid(WHERE, "categoryThresholds", `keyed by a category (${categories.join(", ")})`, key)
+    }
+  }
+  // in the fixed category order, so alerts come out in a stable order
+  for (const category of categories) {
+    const value = (table as Record<string, unknown>)[category]
+    if (value !== undefined) {
+      categoryThresholds.push([category, threshold(`categoryThresholds.${category}`, value)])
+    }
+  }
+  if (o.taskName !== undefined && typeof o.taskName !== "string") invalid(WHERE, "taskName", "a string", o.taskName)
+  return {
+    window: Duration.millis(windowMillis),
+    windowMillis,
+    errorThreshold,
+    categoryThresholds,
+    taskName: o.taskName
+  }
+}
+
+const describe = (sample: ErrorSample | undefined): string =>
+  sample === undefined ? "" : ` Latest: ${sample.tag}: ${sample.message}`
+
+const checkWith = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> =>
+  Effect.gen(function*() {
+    const stats = yield* RetryStats
+    const errorThreshold = config.errorThreshold ?? (yield* RetryConfig.monitoring).errorThreshold
+    const counts = yield* stats.errorsInWindow(config.window, config.taskName)
+    const alerts: Array<RetryAlert> = []
+    if (counts.totalErrors === 0) return alerts
+    const samples = yield* stats.recentSamples()
+    const from = counts.window.from
+    const matching = (category: ErrorCategory | undefined) =>
+      samples
+        .filter((s) =>
+          s.time >= from && (config.taskName === undefined || s.task === config.taskName) &&
+          (category === undefined || s.category === category)
+        )
+        .slice(-3)
+        .reverse()
+    const scope = config.taskName === undefined ? "" : ` for task "${redact(config.taskName)}"`
+    const span = Duration.format(config.window)
+    const raise = (category: ErrorCategory | undefined, observed: number, limit: number) => {
+      const latest = matching(category)
+      const what = category === undefined ? "failed attempts" : `${category} failures`
+      alerts.push({
+        code: category === undefined ? "ERROR_THRESHOLD_EXCEEDED" : "CATEGORY_THRESHOLD_EXCEEDED",
+        severity: observed > 2 * limit ? "critical" : "warning",
+        message: `Retry monitor: ${observed} ${what} in the last ${span}${scope}, above the threshold of ${limit}.` +
+          describe(latest[0]),
+        taskName: config.taskName,
+        category,
+        observed,
+        threshold: limit,
+        window: counts.window,
+        samples: latest
+      })
+    }
+    if (counts.totalErrors > errorThreshold) raise(undefined, counts.totalErrors, errorThreshold)
+    for (const [category, limit] of config.categoryThresholds) {
+      const observed = counts.categoryDistribution[category]
+      if (observed > limit) raise(category, observed, limit)
+    }
+    const sink = yield* AlertSink
+    for (const alert of alerts) {
+      // a failing sink must not stop the monitor
+      yield* Effect.catchAllCause(
+        Effect.suspend(() => sink.send(alert)),
+        (cause) => Effect.logWarning("RetryMonitor: the alert sink failed", cause)
+      )
+    }
+    return alerts
+  })
+
+/**
+ * Checks the thresholds once over the window ending now (by `Clock`), sends each alert raised to
+ * the current {@link AlertSink}, and returns them.
+ *
+ * **Details**
+ *
+ * Alerts, in order: `ERROR_THRESHOLD_EXCEEDED` when the failed attempts of the window exceed
+ * `errorThreshold`, then one `CATEGORY_THRESHOLD_EXCEEDED` per category whose failed attempts
+ * exceed its threshold, in the fixed category order. Options are validated now; an invalid one
+ * throws an `IllegalArgumentException` naming the field and the value.
+ *
+ * @since 0.1.0
+ * @category monitoring
+ */
+export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<RetryAlert>> => checkWith(resolve(options))
+
+/**
+ * Checks at once, then again on `schedule` (default: every `window`), like the guide's periodic
+ * `monitor_retry_errors` task. Runs until the schedule ends, which the default never does: fork
+ * it.
+ *
+ * **Details**
+ *
+ * While monitoring is switched off by configuration (`MONITORING_ENABLED=false`, read from
+ * `RetryConfig.monitoring` at each tick), a tick checks nothing and raises no alert; the schedule
+ * goes on.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schedule } from "effect"
+ * import { RetryMonitor } from "@intelligent-retry/core"
+ *
+ * // every minute, counting the last 15 minutes each time
+ * const monitor = RetryMonitor.run({ window: "15 minutes", schedule: Schedule.spaced("1 minute") })
+ * ```
+ *
+ * @since 0.1.0
+ * @category monitoring
+ */
+export const run = <Out = number, R = never>(options?: RunOptions<Out, R>): Effect.Effect<Out, never, R> => {
+  const config = resolve(options)
+  const schedule = options?.schedule ??
+    (Schedule.spaced(config.window) as unknown as Schedule.Schedule<Out, ReadonlyArray<RetryAlert>, R>)
+  const tick = Effect.flatMap(
+    RetryConfig.monitoring,
+    (monitoring): Effect.Effect<ReadonlyArray<RetryAlert>> =>
+      monitoring.enabled ? checkWith(config) : Effect.succeed([])
+  )
+  return Effect.repeat(tick, schedule)
+}
