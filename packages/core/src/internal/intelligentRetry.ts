@@ -10,7 +10,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
 import type * as Tracer from "effect/Tracer"
 import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
@@ -308,19 +308,24 @@ export const withIntelligentRetry: {
     const compiled = compile(options ?? {})
     if (Either.isLeft(compiled)) return Effect.die(compiled.left)
     const { budgetKey, task } = compiled.right
-    const succeeded = Effect.withFiberRuntime<void>((fiber) => {
-      const context = fiber.currentContext
-      const stats = Context.get(context, RetryStats)
-      if (stats.enabled) {
-        const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-        stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
+    // The happy path: one continuation, no extra effect. It runs inside the fiber's run loop, where
+    // the current fiber (and so its context and clock) is at hand without another step.
+    const succeeded = (a: A): Effect.Effect<A> => {
+      const fiber = Fiber.getCurrentFiber()
+      if (fiber._tag === "Some") {
+        const context = fiber.value.currentContext
+        const stats = Context.get(context, RetryStats)
+        if (stats.enabled) {
+          const now = Context.get(fiber.value.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+          stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
+        }
+        Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
       }
-      Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
-      return Effect.void
-    })
+      return Effect.succeed(a)
+    }
     return Effect.matchEffect(self, {
       onFailure: (error) => retrying(self, compiled.right, error),
-      onSuccess: (a) => Effect.as(succeeded, a)
+      onSuccess: succeeded
     })
   }
 )
