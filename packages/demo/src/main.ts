@@ -1,48 +1,21 @@
 /**
- * A small runnable example until the full demo lands: a flaky "carrier API" call retried by the
- * category of each failure, then the analysis of what happened.
+ * `pnpm demo`: a carrier-tracking worker against a flaky local carrier API, with intelligent
+ * retry and with a naive retry, then a report. `pnpm demo -- --help` lists the flags.
  */
-import {
-  DataError,
-  NetworkError,
-  RateLimitError,
-  RetryStats,
-  Strategies,
-  withIntelligentRetry
-} from "@intelligent-retry/core"
-import { Console, Duration, Effect, Ref } from "effect"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Exit from "effect/Exit"
+import { cli } from "./Demo.js"
+import type { Sink } from "./Progress.js"
 
-const flaky = (failures: ReadonlyArray<NetworkError | RateLimitError | DataError>) =>
-  Effect.gen(function*() {
-    const calls = yield* Ref.make(0)
-    return Effect.flatMap(Ref.getAndUpdate(calls, (n) => n + 1), (n) =>
-      n < failures.length ? Effect.fail(failures[n]) : Effect.succeed(`delivered (after ${n} failures)`))
-  })
-
-// The guide's minutes become milliseconds here so that the example finishes at once.
-const fast = {
-  network_error: { decision: "retry_immediately", maxRetries: 5, baseDelay: 5, maxDelay: 50, backoffFactor: 2 },
-  api_rate_limit: { decision: "retry_with_delay", maxRetries: 3, baseDelay: 30, maxDelay: 500, backoffFactor: 2 }
-} as const
-
-const program = Effect.gen(function*() {
-  const blip = yield* flaky([new NetworkError({ message: "ECONNRESET" }), new NetworkError({ message: "ECONNRESET" })])
-  const throttled = yield* flaky([new RateLimitError({ message: "429", retryAfter: Duration.millis(40) })])
-  const invalid = yield* flaky([new DataError({ message: "missing tracking_number" })])
-  for (const [name, call] of [["blip", blip], ["throttled", throttled], ["invalid", invalid]] as const) {
-    const result = yield* call.pipe(
-      withIntelligentRetry({
-        task: `track:${name}`,
-        strategies: { ...Strategies.tracking, ...fast },
-        onRetry: (info) =>
-          Console.log(`  ${name}: ${info.category} → retry ${info.categoryAttempt} in ${Duration.format(info.wait)}`)
-      }),
-      Effect.either
-    )
-    yield* Console.log(`${name}: ${result._tag === "Right" ? result.right : `gave up with ${result.left._tag}`}`)
+const sink = (stream: NodeJS.WriteStream): Sink => ({
+  write: (text) => stream.write(text),
+  isTTY: stream.isTTY === true,
+  get columns() {
+    return stream.columns
   }
-  const analysis = yield* RetryStats.analyzeTaskErrors()
-  yield* Console.log(JSON.stringify(analysis, null, 2))
 })
 
-Effect.runPromise(program)
+NodeRuntime.runMain(cli(process.argv.slice(2), { stdout: sink(process.stdout), stderr: sink(process.stderr) }), {
+  disablePrettyLogger: true,
+  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+})

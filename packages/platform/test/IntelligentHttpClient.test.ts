@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { FailureInfo, RetryInfo, StrategyTableInput } from "@intelligent-retry/core"
 import { InvalidPolicyError, RetryBudget, RetryStats } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
-import { Cause, Duration, Effect, Exit, Stream, TestClock } from "effect"
+import { Cause, Duration, Effect, Exit, Logger, Stream, TestClock } from "effect"
 import { fakeClient, runVirtual } from "./utils/fake.js"
 
 /** Rate limits wait 1 s unless the server asks for more, up to 30 minutes. */
@@ -386,4 +386,27 @@ describe("options", () => {
     expect(HttpClient.TypeId in base.pipe(IntelligentHttpClient.withIntelligentRetry({ timeout: "1 second" })))
       .toBe(true)
   })
+})
+
+describe("response bodies", () => {
+  it.effect("a body the user already read does not break the retry (no callback warning is logged)", () =>
+    Effect.gen(function*() {
+      const fake = fakeClient([{ status: 503, body: "busy" }, { status: 200, body: "ok" }])
+      const warnings: Array<string> = []
+      const logger = Logger.make(({ message }) => warnings.push(String(message)))
+      const client = fake.client.pipe(
+        HttpClient.tap((response) => response.text),
+        IntelligentHttpClient.withIntelligentRetry({
+          strategies: { temporary_error: { decision: "retry_with_delay", maxRetries: 1, baseDelay: 10 } }
+        })
+      )
+      const exit = yield* runVirtual(
+        client.get("https://carrier.example/track/1").pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+        )
+      )
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(fake.times).toEqual([0, 10])
+      expect(warnings.filter((w) => w.includes("callback failed"))).toEqual([])
+    }))
 })

@@ -203,10 +203,12 @@ const DISCARD_TIMEOUT = Duration.seconds(1)
  */
 const discardBody = (error: unknown): Effect.Effect<void> => {
   if (!HttpClientError.isHttpClientError(error) || error._tag !== "ResponseError") return Effect.void
-  return error.response.stream.pipe(
+  // A body the user already read (`HttpClient.tap((r) => r.text)`) throws "ReadableStream is
+  // locked": a defect, not a failure, so `Effect.ignore` alone would let it through.
+  return Stream.suspend(() => error.response.stream).pipe(
     Stream.runFoldWhile(0, (n) => n < DISCARD_LIMIT, (n, chunk) => n + chunk.length),
     Effect.timeout(DISCARD_TIMEOUT),
-    Effect.ignore
+    Effect.catchAllCause(() => Effect.void)
   )
 }
 
