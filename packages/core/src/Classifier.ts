@@ -27,6 +27,7 @@ import type { ErrorCategory } from "./ErrorCategory.js"
 import { isErrorCategory } from "./ErrorCategory.js"
 import * as internal from "./internal/classifier.js"
 import * as http from "./internal/http.js"
+import { show } from "./internal/policy.js"
 import { call } from "./internal/safe.js"
 
 /**
@@ -115,7 +116,7 @@ export class RetryClassifier extends Context.Reference<RetryClassifier>()("@inte
 const validate = (options: ClassifierOptions): ClassifierOptions => {
   if (options.fallback !== undefined && !isErrorCategory(options.fallback)) {
     throw new TypeError(
-      `Expected \`fallback\` to be one of the six error categories, got ${JSON.stringify(options.fallback)}`
+      `Expected \`fallback\` to be one of the six error categories, got ${show(options.fallback)}`
     )
   }
   return options

@@ -5,8 +5,9 @@
  * **Model**
  *
  * - The bucket starts full, at `maxTokens`.
- * - Every failed attempt withdraws its category's cost (default 1; a failure that carries a
- *   server hint costs `hintedCost`, default 0.5, since the server asked for the retry).
+ * - Every failed attempt withdraws its category's cost (default 1). A failure that carries a
+ *   server hint (Retry-After) costs `hintedCost`, default 0: the server scheduled that retry
+ *   itself, and the hint already paces it. The retry still needs a balance above half.
  *   `data_error` and `permanent_error` never touch the budget.
  * - Every successful attempt deposits `tokenRatio`.
  * - A retry is allowed only while the balance is above `maxTokens / 2`. The balance always stays
@@ -74,7 +75,11 @@ export interface RetryBudgetOptions {
    * `permanent_error` cannot be given: they never touch the budget.
    */
   readonly costs?: Partial<Record<ErrorCategory, number>> | undefined
-  /** Cost of a failed attempt that carries a server hint (Retry-After). Default: 0.5. */
+  /**
+   * Cost of a failed attempt that carries a server hint (Retry-After). Default: 0 — in the
+   * rate-limit simulation (docs/benchmarks.md, scenario b) a cost of 0.5 made the default budget
+   * drop about half of all requests that the server would have served after its hint.
+   */
   readonly hintedCost?: number | undefined
   /** With {@link RetryBudget.keyed}: distinct keys kept; further keys share one bucket. Default: 10,000. */
   readonly maxKeys?: number | undefined

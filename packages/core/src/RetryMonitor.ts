@@ -31,7 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { categories, type ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
-import { redact } from "./internal/redact.js"
+import { redact, safeCause } from "./internal/redact.js"
 import { durationMillis, invalid } from "./internal/stats.js"
 import { RetryConfig } from "./RetryConfig.js"
 import type { ErrorSample, TimeWindow } from "./RetryStats.js"
@@ -289,7 +289,8 @@ const checkWith = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> =
       // a failing sink must not stop the monitor
       yield* Effect.catchAllCause(
         Effect.suspend(() => sink.send(alert)),
-        (cause) => Effect.logWarning("RetryMonitor: the alert sink failed", cause)
+        // a redacted summary, not the cause: the sink's error may carry its webhook's secret
+        (cause) => Effect.logWarning(`RetryMonitor: the alert sink failed (${safeCause(cause)})`)
       )
     }
     return alerts

@@ -478,8 +478,9 @@ export class RetryStats extends Context.Reference<RetryStats>()("@intelligent-re
   static readonly layerNoop: Layer.Layer<RetryStats> = Layer.succeed(RetryStats, internal.noop)
 
   /**
-   * The store that records nothing, for `Effect.provideService(effect, RetryStats, RetryStats.noop)`
-   * or a runtime's context.
+   * The store that records nothing, to put in a runtime's context or a layer at the edge of the
+   * program (`RetryStats.layerNoop`). Avoid `Effect.provideService` around a hot effect: it
+   * switches the context on every run (about 4 µs in the benchmarks).
    *
    * @since 0.1.0
    */

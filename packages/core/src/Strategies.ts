@@ -299,19 +299,24 @@ export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<St
   if (known !== undefined) return known
   const result: Partial<Record<ErrorCategory, RetryPolicy>> = {}
   let outcome: Either.Either<Partial<StrategyTable>, InvalidPolicyError> = Either.right(result)
-  for (const key of Object.keys(input)) {
-    if (!isErrorCategory(key)) {
-      outcome = Either.left(
-        invalid(`strategies.${key}`, (input as any)[key], `"${key}" is not a category (${categories.join(", ")})`)
-      )
-      break
+  try {
+    for (const key of Object.keys(input)) {
+      if (!isErrorCategory(key)) {
+        outcome = Either.left(
+          invalid(`strategies.${key}`, (input as any)[key], `"${key}" is not a category (${categories.join(", ")})`)
+        )
+        break
+      }
+      const decoded = decodeUnknown(input[key], `strategies.${key}`)
+      if (Either.isLeft(decoded)) {
+        outcome = Either.left(decoded.left)
+        break
+      }
+      result[key] = decoded.right
     }
-    const decoded = decodeUnknown(input[key], `strategies.${key}`)
-    if (Either.isLeft(decoded)) {
-      outcome = Either.left(decoded.left)
-      break
-    }
-    result[key] = decoded.right
+  } catch {
+    // a table that throws when read (a Proxy, a throwing getter) is invalid, not an exception
+    outcome = Either.left(invalid("strategies", input, `must be a readable table, got ${show(input)}`))
   }
   decodedTables.set(input, outcome)
   return outcome

@@ -243,6 +243,49 @@ describe("withIntelligentRetry: server hints", () => {
     }))
 })
 
+describe("withIntelligentRetry: hints and jitter", () => {
+  it.effect("with jitter, a wait raised to a hint is spread above it: hint + r × min(10% of it, 1 s)", () =>
+    Effect.gen(function*() {
+      const { effect, times } = scripted([rate("429", "4 seconds"), rate("429", "30 seconds")])
+      yield* runVirtual(effect.pipe(
+        withIntelligentRetry({
+          strategies: {
+            api_rate_limit: {
+              decision: "retry_with_delay",
+              maxRetries: 3,
+              baseDelay: 100,
+              maxDelay: "1 minute",
+              jitter: true
+            }
+          }
+        }),
+        Effect.withRandom(Random.fixed([0.5]))
+      ))
+      // 4000 + 0.5 × 400; then 30000 + 0.5 × 1000 (the spread is at most 1 s)
+      expect(times).toEqual([0, 4200, 4200 + 30500])
+    }))
+
+  it.effect("the spread never passes maxDelay", () =>
+    Effect.gen(function*() {
+      const { effect, times } = scripted([rate("429", "10 seconds")])
+      yield* runVirtual(effect.pipe(
+        withIntelligentRetry({
+          strategies: {
+            api_rate_limit: {
+              decision: "retry_with_delay",
+              maxRetries: 1,
+              baseDelay: 100,
+              maxDelay: "10.5 seconds",
+              jitter: "equal"
+            }
+          }
+        }),
+        Effect.withRandom(Random.fixed([0.99]))
+      ))
+      expect(times).toEqual([0, 10_500])
+    }))
+})
+
 describe("withIntelligentRetry: jitter", () => {
   const policy = (jitter: boolean | "full" | "equal" | "decorrelated") => ({
     temporary_error: {

@@ -19,7 +19,7 @@ export const budgetDefaults = {
   maxTokens: 10,
   tokenRatio: 0.1,
   cost: 1,
-  hintedCost: 0.5,
+  hintedCost: 0,
   maxKeys: 10_000
 } as const
 
@@ -44,6 +44,9 @@ const finite = (field: string, value: unknown, min: number, strict: boolean) =>
 
 /** @internal */
 export const validate = (options: RetryBudgetOptions): Either.Either<Settings, InvalidPolicyError> => {
+  if (typeof options !== "object" || options === null) {
+    return Either.left(invalid("budget", options, `must be an object of budget options, got ${show(options)}`))
+  }
   const maxTokens = options.maxTokens ?? budgetDefaults.maxTokens
   const tokenRatio = options.tokenRatio ?? budgetDefaults.tokenRatio
   const hintedCost = options.hintedCost ?? budgetDefaults.hintedCost

@@ -33,6 +33,7 @@ import { classifyWith, hintMillis } from "./classifier.js"
 import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
 import { show } from "./policy.js"
+import { safeCause } from "./redact.js"
 import { call, get } from "./safe.js"
 
 /** The task name of a run that gives none. @internal */
@@ -142,7 +143,8 @@ const guarded = <I>(callback: ((info: I) => unknown) | undefined, info: I, name:
     return Effect.isEffect(result) ? (result as Effect.Effect<unknown, unknown>) : Effect.void
   }).pipe(
     Effect.catchAllCause((cause) =>
-      Effect.logWarning(`intelligent-retry: the ${name} callback failed; ignored`, cause)
+      // a summary, not the cause: the error may carry a secret or be a value the logger cannot render
+      Effect.logWarning(`intelligent-retry: the ${name} callback failed; ignored (${safeCause(cause)})`)
     ),
     Effect.asVoid
   )

@@ -106,8 +106,8 @@ export const decide = (
   if (plan.maxAttempts !== undefined && attempts >= plan.maxAttempts) return stop(RetryOutcome.STOPPED_BY_CAP)
   if (hint !== undefined && hint > Duration.toMillis(policy.maxDelay)) return stop(RetryOutcome.HINT_EXCEEDS_MAX_DELAY)
   const nominal = nominalWait(policy, n)
-  const retry = (drawn: number): Effect.Effect<Step> => {
-    const wait = hint === undefined ? drawn : Math.max(drawn, hint)
+  const retry = (drawn: number, r: number): Effect.Effect<Step> => {
+    const wait = hint === undefined || drawn >= hint ? drawn : aboveHint(policy, hint, r)
     if (plan.maxElapsed !== undefined && now - state.start + wait > plan.maxElapsed) {
       return stop(RetryOutcome.STOPPED_BY_CAP)
     }
@@ -125,10 +125,26 @@ export const decide = (
       }
     })
   }
-  if (policy.jitter === false) return retry(nominal)
+  if (policy.jitter === false) return retry(nominal, 0)
   const previous = state.previous[i] < 0 ? Duration.toMillis(policy.baseDelay) : state.previous[i]
-  return Effect.flatMap(Random.next, (r) => retry(jittered(policy, n, nominal, previous, r)))
+  return Effect.flatMap(Random.next, (r) => retry(jittered(policy, n, nominal, previous, r), r))
 }
+
+/**
+ * The wait when a server hint is longer than the policy's own. Without jitter it is the hint,
+ * exactly. With jitter, clients told the same reset time would all come back at once, so the wait
+ * is spread above the hint, never below it: hint + r × min(10% of the hint, 1 second), capped by
+ * `maxDelay` (which the hint does not exceed), in whole milliseconds.
+ *
+ * @internal
+ */
+export const aboveHint = (policy: RetryPolicy, hint: number, r: number): number =>
+  policy.jitter === false
+    ? hint
+    : Math.min(Duration.toMillis(policy.maxDelay), hint + Math.floor(r * Math.min(hint / 10, HINT_SPREAD_MAX)))
+
+/** The largest spread above a server hint, in milliseconds. @internal */
+export const HINT_SPREAD_MAX = 1000
 
 /** A table with `policy` for every category. @internal */
 const uniform = (policy: RetryPolicy): StrategyTable =>

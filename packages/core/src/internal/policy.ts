@@ -128,8 +128,21 @@ export interface Invalid {
 const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
   path.reduce<unknown>((u, key) => get(u, key), input)
 
-/** @internal */
+/**
+ * Total: a value that throws when read (a Proxy, a revoked Proxy) is an invalid policy, not an
+ * exception.
+ *
+ * @internal
+ */
 export const decodePolicy = (input: unknown): Either.Either<Policy, Invalid> => {
+  try {
+    return decodeReadable(input)
+  } catch {
+    return Either.left({ field: "(policy)", value: input, reason: `must be a readable object, got ${show(input)}` })
+  }
+}
+
+const decodeReadable = (input: unknown): Either.Either<Policy, Invalid> => {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return Either.left({ field: "(policy)", value: input, reason: `must be an object, got ${show(input)}` })
   }

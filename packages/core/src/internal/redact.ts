@@ -7,6 +7,8 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
 
 /**
  * What is stored when a value cannot be read.
@@ -235,24 +237,12 @@ export const safeTag = (u: unknown): string => {
   }
 }
 
-// Recent results, because the same message repeats during an outage. Bounded: cleared when full.
-const memo = new Map<string, string>()
-const MEMO_SIZE = 256
-
 /**
  * Reads at most twice the limit, so that a secret straddling the cut is still recognised, then
- * scrubs, then cuts to the limit.
+ * scrubs, then cuts to the limit. Nothing unscrubbed is kept: no cache holds raw messages.
  */
-const fromString = (s: string): string => {
-  const prefix = s.length > 2 * MAX_MESSAGE_LENGTH ? s.slice(0, 2 * MAX_MESSAGE_LENGTH) : s
-  const known = memo.get(prefix)
-  if (known !== undefined) return known
-  const result = truncate(redact(prefix), MAX_MESSAGE_LENGTH)
-  if (memo.size >= MEMO_SIZE) memo.clear()
-  // the key is copied, so that it cannot keep a long parent string alive
-  memo.set(detach(prefix), result)
-  return result
-}
+const fromString = (s: string): string =>
+  truncate(redact(s.length > 2 * MAX_MESSAGE_LENGTH ? s.slice(0, 2 * MAX_MESSAGE_LENGTH) : s), MAX_MESSAGE_LENGTH)
 
 /**
  * A short, scrubbed message for an error value:
@@ -287,4 +277,29 @@ export const safeMessage = (u: unknown): string => {
   } catch {
     return UNREADABLE
   }
+}
+
+/**
+ * A one-line summary of a cause for a log line: the kind (failure, defect, interruption), then
+ * {@link safeTag} and {@link safeMessage} of the error. Never the raw cause: a logger would render
+ * its message unscrubbed, and its value may be a BigInt or a Proxy that makes the logger throw.
+ * Total.
+ *
+ * @internal
+ */
+export const safeCause = (cause: Cause.Cause<unknown>): string => {
+  try {
+    const failure = Cause.failureOption(cause)
+    if (Option.isSome(failure)) return summary("failure", failure.value)
+    const defect = Cause.dieOption(cause)
+    if (Option.isSome(defect)) return summary("defect", defect.value)
+    return Cause.isInterruptedOnly(cause) ? "interrupted" : "empty cause"
+  } catch {
+    return UNREADABLE
+  }
+}
+
+const summary = (kind: string, u: unknown): string => {
+  const message = safeMessage(u)
+  return `${kind} ${safeTag(u)}${message === "" ? "" : `: ${message}`}`
 }
