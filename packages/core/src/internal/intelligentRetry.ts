@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -256,7 +257,9 @@ class Run<A, E, R> {
       retries: this.retries(),
       error
     }
-    return Effect.zipRight(guarded(this.compiled.onFailure, info, "onFailure"), Effect.fail(error))
+    // `Effect.fail` probes an object error (`spanSymbol in error`): a Proxy that throws would turn the
+    // original failure into a defect. The error already went through `Effect.fail` when it first failed.
+    return Effect.zipRight(guarded(this.compiled.onFailure, info, "onFailure"), Effect.failCause(Cause.fail(error)))
   }
 }
 

@@ -197,12 +197,21 @@ const replayOf = (request: Request, retryNonIdempotent: boolean): Replay =>
 const DISCARD_LIMIT = 64 * 1024
 const DISCARD_TIMEOUT = Duration.seconds(1)
 
+/** `isHttpClientError` probes with `in`, which throws on a hostile Proxy: such a value is no response error. */
+const isResponseError = (error: unknown): error is HttpClientError.ResponseError => {
+  try {
+    return HttpClientError.isHttpClientError(error) && error._tag === "ResponseError"
+  } catch {
+    return false
+  }
+}
+
 /**
  * Reads and drops what is left of a failed response's body, at most 64 KiB and 1 second; past
  * that, the stream's finalizer aborts the request.
  */
 const discardBody = (error: unknown): Effect.Effect<void> => {
-  if (!HttpClientError.isHttpClientError(error) || error._tag !== "ResponseError") return Effect.void
+  if (!isResponseError(error)) return Effect.void
   // A body the user already read (`HttpClient.tap((r) => r.text)`) throws "ReadableStream is
   // locked": a defect, not a failure, so `Effect.ignore` alone would let it through.
   return Stream.suspend(() => error.response.stream).pipe(
