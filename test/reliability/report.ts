@@ -228,6 +228,22 @@ const readSections = (): Array<SavedSection> => {
   return sections.sort((a, b) => a.order - b.order || a.id.localeCompare(b.id))
 }
 
+// `extra` holds per-hour heap and time tables (the soak): it varies like the timings do.
+const withoutTimings = ({ extra: _, ...section }: SavedSection): unknown => ({
+  ...section,
+  rows: section.rows.map(({ timing: _, ...row }) => row)
+})
+
+/** Whether the saved section at `file` differs from `section` in nothing but its timings. */
+const sameButTimings = (file: string, section: SavedSection): boolean => {
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedSection
+    return JSON.stringify(withoutTimings(saved)) === JSON.stringify(withoutTimings(section))
+  } catch {
+    return false
+  }
+}
+
 /** Rebuilds `docs/reliability.md` from the saved sections. */
 export const rebuild = (): void => {
   fs.mkdirSync(resultsDir, { recursive: true })
@@ -262,7 +278,12 @@ export const section = (options: { readonly id: string; readonly order: number; 
     const saved: SavedSection = { ...options, file, rows, extra }
     fs.mkdirSync(resultsDir, { recursive: true })
     withLock(() => {
-      writeIfChanged(path.join(resultsDir, `${options.id}.json`), `${JSON.stringify(saved, null, 2)}\n`)
+      const file = path.join(resultsDir, `${options.id}.json`)
+      // Timings vary from run to run; the file is rewritten only when something else changed (or
+      // when RELIABILITY_REPORT_TIMINGS=1 asks for fresh timings), so running the tests does not
+      // dirty the checkout.
+      if (process.env.RELIABILITY_REPORT_TIMINGS !== "1" && sameButTimings(file, saved)) return
+      writeIfChanged(file, `${JSON.stringify(saved, null, 2)}\n`)
       writeIfChanged(docPath, render(readSections()))
     })
   })
