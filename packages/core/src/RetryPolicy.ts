@@ -14,7 +14,8 @@
  *
  * Jitter then draws from Effect's `Random`: `true` or `"full"` uniformly from [0, wait];
  * `"equal"` from [wait/2, wait]; `"decorrelated"` is `min(maxDelay, uniform(baseDelay, 3 ×
- * previous wait))`. A server hint raises the wait to at least the hint; a hint above `maxDelay`
+ * previous wait))`. Waits are whole milliseconds. A server hint raises the wait to at least the
+ * hint (with jitter, spread above it by up to 10% of the hint, at most 1 s); a hint above `maxDelay`
  * stops retrying.
  *
  * @since 0.1.0
