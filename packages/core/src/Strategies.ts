@@ -303,7 +303,11 @@ export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<St
     for (const key of Object.keys(input)) {
       if (!isErrorCategory(key)) {
         outcome = Either.left(
-          invalid(`strategies.${key}`, (input as any)[key], `"${key}" is not a category (${categories.join(", ")})`)
+          invalid(
+            `strategies.${key}`,
+            (input as any)[key],
+            `"${key}" is not a category (${categories.join(", ")}), got ${show((input as any)[key])}`
+          )
         )
         break
       }

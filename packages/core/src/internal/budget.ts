@@ -65,10 +65,14 @@ export const validate = (options: RetryBudgetOptions): Either.Either<Settings, I
   for (const [category, cost] of Object.entries(options.costs ?? {})) {
     const field = `budget.costs.${category}`
     if (!isErrorCategory(category)) {
-      return Either.left(invalid(field, cost, `"${category}" is not a category (${categories.join(", ")})`))
+      return Either.left(
+        invalid(field, cost, `"${category}" is not a category (${categories.join(", ")}), got ${show(cost)}`)
+      )
     }
     if (free.has(category)) {
-      return Either.left(invalid(field, cost, `${category} never touches the budget: it is never retried`))
+      return Either.left(
+        invalid(field, cost, `${category} never touches the budget: it is never retried, got ${show(cost)}`)
+      )
     }
     const bad = finite(field, cost, 0, false)
     if (bad !== undefined) return Either.left(bad)

@@ -80,7 +80,7 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
       return fail(
         `options.${key}`,
         (options as any)[key],
-        `is not an option of withIntelligentRetry (${[...optionKeys].join(", ")})`
+        `is not an option of withIntelligentRetry (${[...optionKeys].join(", ")}), got ${show((options as any)[key])}`
       )
     }
   }

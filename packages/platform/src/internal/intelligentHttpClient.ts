@@ -105,7 +105,9 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
       throw invalid(
         `options.${key}`,
         (options as any)[key],
-        `is not an option of IntelligentHttpClient.withIntelligentRetry (${[...optionKeys].join(", ")})`
+        `is not an option of IntelligentHttpClient.withIntelligentRetry (${[...optionKeys].join(", ")}), got ${
+          show((options as any)[key])
+        }`
       )
     }
   }
