@@ -487,7 +487,9 @@ describe("withIntelligentRetry: invalid input", () => {
         Exit.isFailure(exit) ? (Cause.squash(exit.cause) as Error).message : "succeeded"
       )
       expect(messages[0]).toMatch(/^Invalid options.maxRetries: is not an option of withIntelligentRetry .*, got 3$/)
-      expect(messages[1]).toMatch(/^Invalid strategies.netwrok_error: "netwrok_error" is not a category .*, got \{"decision":"no_retry"\}$/)
+      expect(messages[1]).toMatch(
+        /^Invalid strategies.netwrok_error: "netwrok_error" is not a category .*, got \{"decision":"no_retry"\}$/
+      )
     }))
 
   it.effect("RetryStrategies.layer fails with a typed InvalidPolicyError", () =>
