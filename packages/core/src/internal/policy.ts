@@ -216,6 +216,3 @@ const draw = (policy: Policy, n: number, nominal: number, previous: number, r: n
     }
   }
 }
-
-/** @internal */
-export const hasJitter = (policy: Policy): boolean => policy.jitter !== false
