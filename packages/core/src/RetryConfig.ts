@@ -122,7 +122,7 @@ export const settingsPrefix: "INTELLIGENT_RETRY_CONFIG" = internal.SETTINGS_PREF
  * @since 0.1.0
  * @category schemas
  */
-export const SettingsSchema: typeof internal.SettingsSchema = internal.SettingsSchema
+export const SettingsSchema = internal.SettingsSchema
 
 /**
  * Resolves the configuration without installing it. See `RetryConfig.resolve`.

@@ -4,6 +4,7 @@ import {
   CircuitOpenError,
   classify,
   DataError,
+  IntelligentRetry,
   InvalidPolicyError,
   NetworkError,
   PermanentError,
@@ -259,6 +260,21 @@ describe("CircuitBreaker", () => {
         expect(yield* CircuitBreaker.state("api")).toBe("open")
       }))
 
+    it.effect("a hand-off never opens it", () =>
+      Effect.gen(function*() {
+        // temporary errors back off from 60 s: the first retry is handed off
+        const run = Effect.fail(new TemporaryError({ message: "failover" })).pipe(
+          IntelligentRetry.withHandoff({ after: "1 second" }),
+          withCircuitBreaker({ key: "api" }),
+          Effect.exit
+        )
+        for (let i = 0; i < 10; i++) {
+          const exit = yield* run
+          expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toMatchObject({ _tag: "RetryHandoff" })
+        }
+        expect(yield* CircuitBreaker.state("api")).toBe("closed")
+      }))
+
     it.effect("interruptions and defects never open it", () =>
       Effect.gen(function*() {
         for (let i = 0; i < 10; i++) {
@@ -381,62 +397,66 @@ describe("CircuitBreaker", () => {
   })
 
   describe("concurrency", () => {
-    it.effect("10,000 concurrent runs: the breaker opens once; none runs while open; exactly one probes", () =>
-      Effect.gen(function*() {
-        const key = `concurrent-${Math.random()}`
-        const started = yield* Ref.make(0)
-        // every admitted run waits at the gate, so all 10,000 are in flight at once
-        const gated = <E>(gate: Deferred.Deferred<void>, result: E | "ok") =>
-          Ref.update(started, (n) => n + 1).pipe(
-            Effect.zipRight(Deferred.await(gate)),
-            Effect.zipRight(result === "ok" ? Effect.succeed("ok" as const) : Effect.fail(result as E)),
-            withCircuitBreaker({ key }),
-            Effect.exit
-          )
-        const concurrently = <A>(effect: Effect.Effect<A>) =>
-          Effect.fork(Effect.forEach(Array.from({ length: 10_000 }), () => effect, { concurrency: "unbounded" }))
-        const until = (n: number) =>
-          Effect.gen(function*() {
-            while ((yield* Ref.get(started)) < n) yield* Effect.yieldNow()
-          })
+    it.effect(
+      "10,000 concurrent runs: the breaker opens once; none runs while open; exactly one probes",
+      () =>
+        Effect.gen(function*() {
+          const key = `concurrent-${Math.random()}`
+          const started = yield* Ref.make(0)
+          // every admitted run waits at the gate, so all 10,000 are in flight at once
+          const gated = <E>(gate: Deferred.Deferred<void>, result: E | "ok") =>
+            Ref.update(started, (n) => n + 1).pipe(
+              Effect.zipRight(Deferred.await(gate)),
+              Effect.zipRight(result === "ok" ? Effect.succeed("ok" as const) : Effect.fail(result as E)),
+              withCircuitBreaker({ key }),
+              Effect.exit
+            )
+          const concurrently = <A>(effect: Effect.Effect<A>) =>
+            Effect.fork(Effect.forEach(Array.from({ length: 10_000 }), () => effect, { concurrency: "unbounded" }))
+          const until = (n: number) =>
+            Effect.gen(function*() {
+              while ((yield* Ref.get(started)) < n) yield* Effect.yieldNow()
+            })
 
-        // 10,000 failing runs, all admitted while closed: the breaker opens once
-        const failGate = yield* Deferred.make<void>()
-        const failing = yield* concurrently(gated(failGate, down))
-        yield* until(10_000)
-        yield* Deferred.succeed(failGate, undefined)
-        expect((yield* Fiber.join(failing)).filter(Exit.isFailure).length).toBe(10_000)
-        expect(yield* metricCount("opens", key)).toBe(1)
-        expect(yield* CircuitBreaker.state(key)).toBe("open")
+          // 10,000 failing runs, all admitted while closed: the breaker opens once
+          const failGate = yield* Deferred.make<void>()
+          const failing = yield* concurrently(gated(failGate, down))
+          yield* until(10_000)
+          yield* Deferred.succeed(failGate, undefined)
+          expect((yield* Fiber.join(failing)).filter(Exit.isFailure).length).toBe(10_000)
+          expect(yield* metricCount("opens", key)).toBe(1)
+          expect(yield* CircuitBreaker.state(key)).toBe("open")
 
-        // open: 10,000 runs shed, none started
-        const never = yield* Deferred.make<void>()
-        const shed = yield* Fiber.join(yield* concurrently(gated(never, "ok")))
-        expect(shed.map((exit) => rejection(exit)._tag).length).toBe(10_000)
-        expect(yield* Ref.get(started)).toBe(10_000)
+          // open: 10,000 runs shed, none started
+          const never = yield* Deferred.make<void>()
+          const shed = yield* Fiber.join(yield* concurrently(gated(never, "ok")))
+          expect(shed.map((exit) => rejection(exit)._tag).length).toBe(10_000)
+          expect(yield* Ref.get(started)).toBe(10_000)
 
-        // after the break: 10,000 at once, exactly one probe; the 9,999 others fail at once
-        yield* TestClock.adjust("5 seconds")
-        const probeGate = yield* Deferred.make<void>()
-        const probing = yield* concurrently(gated(probeGate, "ok"))
-        yield* until(10_001)
-        expect(yield* CircuitBreaker.state(key)).toBe("half_open")
-        expect(yield* metricCount("halfOpens", key)).toBe(1)
-        yield* Deferred.succeed(probeGate, undefined)
-        const exits = yield* Fiber.join(probing)
-        expect(exits.filter(Exit.isSuccess).length).toBe(1)
-        expect(exits.filter(Exit.isFailure).length).toBe(9_999)
-        expect(yield* Ref.get(started)).toBe(10_001)
-        expect(yield* CircuitBreaker.state(key)).toBe("closed")
-        expect(yield* metricCount("closes", key)).toBe(1)
+          // after the break: 10,000 at once, exactly one probe; the 9,999 others fail at once
+          yield* TestClock.adjust("5 seconds")
+          const probeGate = yield* Deferred.make<void>()
+          const probing = yield* concurrently(gated(probeGate, "ok"))
+          yield* until(10_001)
+          expect(yield* CircuitBreaker.state(key)).toBe("half_open")
+          expect(yield* metricCount("halfOpens", key)).toBe(1)
+          yield* Deferred.succeed(probeGate, undefined)
+          const exits = yield* Fiber.join(probing)
+          expect(exits.filter(Exit.isSuccess).length).toBe(1)
+          expect(exits.filter(Exit.isFailure).length).toBe(9_999)
+          expect(yield* Ref.get(started)).toBe(10_001)
+          expect(yield* CircuitBreaker.state(key)).toBe("closed")
+          expect(yield* metricCount("closes", key)).toBe(1)
 
-        // closed again: all 10,000 run
-        const openGate = yield* Deferred.make<void>()
-        yield* Deferred.succeed(openGate, undefined)
-        const after = yield* Fiber.join(yield* concurrently(gated(openGate, "ok")))
-        expect(after.filter(Exit.isSuccess).length).toBe(10_000)
-        expect(yield* Ref.get(started)).toBe(20_001)
-      }), 60_000)
+          // closed again: all 10,000 run
+          const openGate = yield* Deferred.make<void>()
+          yield* Deferred.succeed(openGate, undefined)
+          const after = yield* Fiber.join(yield* concurrently(gated(openGate, "ok")))
+          expect(after.filter(Exit.isSuccess).length).toBe(10_000)
+          expect(yield* Ref.get(started)).toBe(20_001)
+        }),
+      60_000
+    )
   })
 
   describe("stores", () => {

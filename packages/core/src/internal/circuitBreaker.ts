@@ -28,7 +28,7 @@ import type {
 } from "../CircuitBreaker.js"
 import { RetryClassifier } from "../Classifier.js"
 import { ErrorCategory } from "../ErrorCategory.js"
-import { CircuitOpenError } from "../RetryErrors.js"
+import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import type { InvalidPolicyError } from "../RetryPolicy.js"
 import { decodeDuration, invalid } from "../RetryPolicy.js"
@@ -470,6 +470,8 @@ export const resultOf = (exit: Exit.Exit<unknown, unknown>, context: Context.Con
   if (exit._tag === "Success") return "success"
   const failure = Cause.failureOption(exit.cause)
   if (Option.isNone(failure)) return Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "neutral"
+  // a hand-off is not an end: the run resumes elsewhere, later
+  if (isRetryHandoff(failure.value)) return "neutral"
   const category = classifyWith(failure.value, Context.get(context, RetryClassifier))
   return counted.has(category) ? "failure" : "neutral"
 }

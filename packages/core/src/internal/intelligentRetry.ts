@@ -22,10 +22,12 @@ import type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } 
 import type { RetryBudgetService } from "../RetryBudget.js"
 import { RetryBudget } from "../RetryBudget.js"
 import { RetryConfig } from "../RetryConfig.js"
+import { RetryHandoff } from "../RetryErrors.js"
 import type { FailureOutcome } from "../RetryOutcome.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import type { InvalidPolicyError, RetryPolicy } from "../RetryPolicy.js"
 import { decodeDuration, invalid } from "../RetryPolicy.js"
+import type { RetryState } from "../RetryState.js"
 import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
@@ -35,13 +37,14 @@ import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
 import { show } from "./policy.js"
 import { safeCause } from "./redact.js"
+import { fromRun, toRun } from "./retryState.js"
 import { call, get } from "./safe.js"
 
 /** The task name of a run that gives none. @internal */
 export const DEFAULT_TASK = "default"
 
 /** Options, validated once when the combinator is applied. @internal */
-interface Compiled {
+export interface Compiled {
   readonly task: string
   readonly budgetKey: string
   readonly overrides: Partial<StrategyTable> | undefined
@@ -51,6 +54,16 @@ interface Compiled {
   readonly onFailure: ((info: FailureInfo<any>) => unknown) | undefined
   readonly maxAttempts: number | undefined
   readonly maxElapsed: number | undefined
+  /** Set by `withHandoff` only: see `./handoff.ts`. */
+  readonly handoff?: Handoff | undefined
+}
+
+/** What `withHandoff` adds to a run: where it resumes from, and which waits it does not sleep. @internal */
+export interface Handoff {
+  /** Milliseconds: the first wait of at least this much ends the run with a `RetryHandoff`. */
+  readonly after: number
+  /** The saved state the run continues, already decoded. */
+  readonly state: RetryState | undefined
 }
 
 const optionKeys: ReadonlySet<string> = new Set([
@@ -170,7 +183,10 @@ class Run<A, E, R> {
     readonly clock: Clock.Clock,
     readonly span: Tracer.Span | undefined
   ) {
-    this.state = initial(clock.unsafeCurrentTimeMillis())
+    const now = clock.unsafeCurrentTimeMillis()
+    const resumed = compiled.handoff?.state
+    this.state = resumed === undefined ? initial(now) : toRun(resumed, now)
+    this.last = resumed?.category
     this.attempt = Effect.matchEffect(self, {
       onFailure: (error) => this.failed(error),
       onSuccess: (a) =>
@@ -242,9 +258,31 @@ class Run<A, E, R> {
         hint: hint === undefined ? undefined : Duration.millis(hint),
         error
       }
-      const next = step.wait > 0 ? Effect.zipRight(Effect.sleep(info.wait), this.attempt) : this.attempt
-      return Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), next)
+      return Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), this.pause(step.wait, category, error))
     })
+  }
+
+  /**
+   * The one place a run waits: it sleeps `wait` milliseconds and runs the next attempt, or, under
+   * `withHandoff`, for a wait of at least `after`, ends with a `RetryHandoff` instead (the failure
+   * and the retry are recorded; the outcome is left to the resumed run).
+   */
+  pause(wait: number, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
+    const handoff = this.compiled.handoff
+    if (handoff !== undefined && wait >= handoff.after) {
+      return Effect.suspend(() => {
+        this.done = true
+        const handoffError = new RetryHandoff({
+          resumeAt: this.clock.unsafeCurrentTimeMillis() + wait,
+          wait: Duration.millis(wait),
+          category,
+          state: fromRun(this.state, category),
+          error
+        })
+        return Effect.failCause(Cause.fail(handoffError as unknown as E))
+      })
+    }
+    return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), this.attempt) : this.attempt
   }
 
   stop(outcome: FailureOutcome, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
@@ -268,7 +306,12 @@ const tableOf = (context: Context.Context<never>, overrides: Partial<StrategyTab
   return overrides === undefined ? current : { ...current, ...overrides }
 }
 
-const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, error: E): Effect.Effect<A, E, R> =>
+const retrying = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  compiled: Compiled,
+  error: E | undefined,
+  resumed: boolean
+): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E>) => {
     const context = fiber.currentContext
     const settings = Context.get(context, RetryConfig)
@@ -292,7 +335,7 @@ const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, err
       isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined
     )
     return Effect.onInterrupt(
-      run.failed(error),
+      resumed ? run.attempt : run.failed(error as E),
       () => Effect.sync(() => run.finish(RetryOutcome.INTERRUPTED, run.last))
     )
   })
@@ -311,29 +354,40 @@ export const withIntelligentRetry: {
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options?: IntelligentRetryOptions<E>): Effect.Effect<A, E, R> => {
     const compiled = compile(options ?? {})
-    if (Either.isLeft(compiled)) return Effect.die(compiled.left)
-    const { budgetKey, task } = compiled.right
-    // The happy path: one continuation, no extra effect. It runs inside the fiber's run loop, where
-    // the current fiber (and so its context and clock) is at hand without another step.
-    const succeeded = (a: A): Effect.Effect<A> => {
-      const fiber = Fiber.getCurrentFiber()
-      if (fiber._tag === "Some") {
-        const context = fiber.value.currentContext
-        const stats = Context.get(context, RetryStats)
-        if (stats.enabled) {
-          const now = Context.get(fiber.value.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-          stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
-        }
-        Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
-      }
-      return Effect.succeed(a)
-    }
-    return Effect.matchEffect(self, {
-      onFailure: (error) => retrying(self, compiled.right, error),
-      onSuccess: succeeded
-    })
+    return Either.isLeft(compiled) ? Effect.die(compiled.left) : make(self, compiled.right)
   }
 )
+
+/**
+ * A run with validated options. A run resumed from a saved state that has failed before runs
+ * inside the retry loop from its first attempt, so that its success is recorded as `recovered`.
+ *
+ * @internal
+ */
+export const make = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> => {
+  const resumed = compiled.handoff?.state
+  if (resumed !== undefined && resumed.attempts > 0) return retrying(self, compiled, undefined, true)
+  const { budgetKey, task } = compiled
+  // The happy path: one continuation, no extra effect. It runs inside the fiber's run loop, where
+  // the current fiber (and so its context and clock) is at hand without another step.
+  const succeeded = (a: A): Effect.Effect<A> => {
+    const fiber = Fiber.getCurrentFiber()
+    if (fiber._tag === "Some") {
+      const context = fiber.value.currentContext
+      const stats = Context.get(context, RetryStats)
+      if (stats.enabled) {
+        const now = Context.get(fiber.value.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+        stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
+      }
+      Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
+    }
+    return Effect.succeed(a)
+  }
+  return Effect.matchEffect(self, {
+    onFailure: (error) => retrying(self, compiled, error, false),
+    onSuccess: succeeded
+  })
+}
 
 /** @internal */
 export const strategyFor = (
