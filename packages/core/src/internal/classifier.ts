@@ -9,7 +9,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { ClassifierOptions } from "../Classifier.js"
 import { ErrorCategory, isErrorCategory } from "../ErrorCategory.js"
-import { TypeId } from "../RetryErrors.js"
+import { CircuitOpenTypeId, TypeId } from "../RetryErrors.js"
 import { headersOf, hintFromHeaders, isHintStatus, reasonTable, statusCategory, statusOf } from "./http.js"
 import { call, get, getString, isObjectLike } from "./safe.js"
 
@@ -123,6 +123,9 @@ const byTag = (u: object, tag: string): Finding => {
       return ErrorCategory.NETWORK_ERROR
     case "ParseError":
       return ErrorCategory.DATA_ERROR
+    case "CircuitOpenError":
+      // shed by a breaker: retrying at once would only be shed again
+      return ErrorCategory.PERMANENT_ERROR
     case "RequestError":
     case "ResponseError": {
       const reason = getString(u, "reason", MAX_SHORT)
@@ -261,6 +264,8 @@ export const hintMillis = (error: unknown, now: number): number | undefined => {
  * @internal
  */
 export const classifyWith = (error: unknown, options: ClassifierOptions | undefined): ErrorCategory => {
+  // the library never retries a run a circuit breaker shed, whatever a custom rule says
+  if (get(error, CircuitOpenTypeId) === CircuitOpenTypeId) return ErrorCategory.PERMANENT_ERROR
   const custom = options?.classify
   if (custom !== undefined) {
     const category = call(() => custom(error))
