@@ -7,7 +7,9 @@
  * Server hints raise the wait. Every failed attempt, retry and outcome is recorded into the current
  * `RetryStats`.
  *
- * Only typed failures are retried: defects and interruptions never are. After the last attempt the
+ * Only typed failures are retried: defects and interruptions never are. Every run that reaches its
+ * first failure ends with exactly one outcome in `RetryStats`, including a run interrupted
+ * (`interrupted`) or ended by a defect (`died`). After the last attempt the
  * last original error surfaces, not a wrapper, so `E` is unchanged. No requirement is added to `R`:
  * every service read (strategies, classifier, statistics, configuration, budget) is a
  * `Context.Reference` with a working default.
@@ -90,10 +92,22 @@ export interface IntelligentRetryOptions<E> {
   readonly classify?: ClassifyFn<E> | undefined
   /** An exhaustive map from every `_tag` of `E` to a category; tried before `classify`. */
   readonly byTag?: TagMap<E> | undefined
-  /** Called before each wait. A callback that fails or dies is logged and ignored. */
+  /**
+   * Called before each wait, and waited for. A callback that fails, dies, throws, returns a
+   * rejected promise (any thenable is awaited) or runs past `callbackTimeout` is logged and ignored:
+   * it never breaks the retry loop.
+   */
   readonly onRetry?: ((info: RetryInfo<E>) => Effect.Effect<unknown, unknown>) | undefined
-  /** Called when the run gives up, before its error surfaces. Failures are logged and ignored. */
+  /**
+   * Called when the run gives up, before its error surfaces, under the same guard as `onRetry`.
+   */
   readonly onFailure?: ((info: FailureInfo<E>) => Effect.Effect<unknown, unknown>) | undefined
+  /**
+   * How long `onRetry` or `onFailure` may run: past it the callback is interrupted (and left to
+   * finish in the background if it refuses interruption), a warning is logged, and the run goes
+   * on. At least 1 ms, below 2³¹ − 1 ms. Default: 5 seconds.
+   */
+  readonly callbackTimeout?: Duration.DurationInput | undefined
   /** The most attempts of the whole run, all categories together, an integer ≥ 1. */
   readonly maxAttempts?: number | undefined
   /** No retry whose wait would end later than this after the run started. */

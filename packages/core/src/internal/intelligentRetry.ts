@@ -11,8 +11,11 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import type * as Tracer from "effect/Tracer"
 import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
 import { RetryClassifier } from "../Classifier.js"
@@ -35,7 +38,7 @@ import { decodeTable, defaults, merge, RetryStrategies } from "../Strategies.js"
 import { classifyWith, hintMillis } from "./classifier.js"
 import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
-import { show } from "./policy.js"
+import { DEFAULT_MAX_WAIT, show, WAIT_LIMIT } from "./policy.js"
 import { safeCause } from "./redact.js"
 import { fromRun, toRun } from "./retryState.js"
 import { call, get } from "./safe.js"
@@ -54,6 +57,8 @@ export interface Compiled {
   readonly onFailure: ((info: FailureInfo<any>) => unknown) | undefined
   readonly maxAttempts: number | undefined
   readonly maxElapsed: number | undefined
+  /** Milliseconds a callback may run before it is interrupted. */
+  readonly callbackTimeout: number
   /** Set by `withHandoff` only: see `./handoff.ts`. */
   readonly handoff?: Handoff | undefined
 }
@@ -66,6 +71,9 @@ export interface Handoff {
   readonly state: RetryState | undefined
 }
 
+/** How long `onRetry` and `onFailure` may run by default: 5 seconds, in milliseconds. @internal */
+export const DEFAULT_CALLBACK_TIMEOUT = 5_000
+
 const optionKeys: ReadonlySet<string> = new Set([
   "task",
   "strategies",
@@ -76,7 +84,8 @@ const optionKeys: ReadonlySet<string> = new Set([
   "maxAttempts",
   "maxElapsed",
   "budgetKey",
-  "retryable"
+  "retryable",
+  "callbackTimeout"
 ])
 
 const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
@@ -97,8 +106,19 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
       )
     }
   }
-  const { budgetKey, byTag, classify, maxAttempts, maxElapsed, onFailure, onRetry, retryable, strategies, task } =
-    options
+  const {
+    budgetKey,
+    byTag,
+    callbackTimeout,
+    classify,
+    maxAttempts,
+    maxElapsed,
+    onFailure,
+    onRetry,
+    retryable,
+    strategies,
+    task
+  } = options
   if (task !== undefined && typeof task !== "string") return fail("task", task, `must be a string, got ${show(task)}`)
   if (budgetKey !== undefined && typeof budgetKey !== "string") {
     return fail("budgetKey", budgetKey, `must be a string, got ${show(budgetKey)}`)
@@ -108,6 +128,16 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
   }
   const elapsed = maxElapsed === undefined ? undefined : decodeDuration("maxElapsed", maxElapsed)
   if (elapsed !== undefined && Either.isLeft(elapsed)) return Either.left(elapsed.left)
+  const timeout = callbackTimeout === undefined ? undefined : decodeDuration("callbackTimeout", callbackTimeout)
+  if (timeout !== undefined && Either.isLeft(timeout)) return Either.left(timeout.left)
+  const timeoutMillis = timeout === undefined ? DEFAULT_CALLBACK_TIMEOUT : Duration.toMillis(timeout.right)
+  if (!(timeoutMillis >= 1 && timeoutMillis < WAIT_LIMIT)) {
+    return fail(
+      "callbackTimeout",
+      callbackTimeout,
+      `must be at least 1 millisecond and below ${WAIT_LIMIT} ms, got ${show(callbackTimeout)}`
+    )
+  }
   const functions = [["classify", classify], ["onRetry", onRetry], ["onFailure", onFailure], [
     "retryable",
     retryable
@@ -145,24 +175,68 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
     onRetry,
     onFailure,
     maxAttempts,
-    maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed.right)
+    maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed.right),
+    callbackTimeout: timeoutMillis
   })
 }
 
-/** Runs a user callback so that nothing it does (fail, die, throw, return junk) reaches the loop. */
-const guarded = <I>(callback: ((info: I) => unknown) | undefined, info: I, name: string): Effect.Effect<void> => {
-  if (callback === undefined) return Effect.void
-  return Effect.suspend(() => {
-    const result = callback(info)
-    return Effect.isEffect(result) ? (result as Effect.Effect<unknown, unknown>) : Effect.void
-  }).pipe(
-    Effect.catchAllCause((cause) =>
-      // a summary, not the cause: the error may carry a secret or be a value the logger cannot render
-      Effect.logWarning(`intelligent-retry: the ${name} callback failed; ignored (${safeCause(cause)})`)
-    ),
-    Effect.asVoid
-  )
+/** What a callback returned, as an effect to wait for: an Effect, a promise or any thenable, or nothing. */
+const awaitable = (result: unknown): Effect.Effect<unknown, unknown> => {
+  if (Effect.isEffect(result)) return result as Effect.Effect<unknown, unknown>
+  const then = get(result, "then")
+  if (typeof then !== "function") return Effect.void
+  // `Promise.resolve` adopts any thenable, and turns a `then` that throws into a rejection.
+  return Effect.tryPromise({ try: () => Promise.resolve(result), catch: (cause) => cause })
 }
+
+/**
+ * Runs a user callback so that nothing it does reaches the loop: a failure, a defect, a throw, a
+ * rejected promise (any thenable) or junk is logged and ignored, and past `timeout` milliseconds
+ * the callback is interrupted, logged, and the run goes on.
+ *
+ * The callback runs at once, synchronously, in a fiber of its own with the run's context: one that
+ * completes without suspending (the common case) costs no timer and no scheduling. Only one that
+ * suspends (sleeps, awaits a promise, never returns) is waited for under the time limit; if the run
+ * is interrupted meanwhile, so is the callback. A callback that refuses interruption is left to
+ * finish in the background; the run does not wait for it.
+ */
+const guarded = <I>(
+  callback: ((info: I) => unknown) | undefined,
+  info: I,
+  name: string,
+  timeout: number
+): Effect.Effect<void> => {
+  if (callback === undefined) return Effect.void
+  return Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+    const exit = Runtime.runSyncExit(runtime, Effect.suspend(() => awaitable(callback(info))))
+    if (Exit.isSuccess(exit)) return Effect.void
+    // The callback suspended: its fiber goes on, and comes back as the defect of a synchronous run. A
+    // defect of the callback's own may be any value, even one whose getters throw.
+    const defect = Option.getOrUndefined(Cause.dieOption(exit.cause))
+    const fiber = call(() => Runtime.isAsyncFiberException(defect) ? defect.fiber : undefined)
+    if (fiber === undefined) return failedCallback(name, exit.cause)
+    return Fiber.await(fiber).pipe(
+      Effect.timeoutTo({
+        duration: Duration.millis(timeout),
+        onSuccess: (result): Effect.Effect<void> =>
+          Exit.isSuccess(result) ? Effect.void : failedCallback(name, result.cause),
+        onTimeout: (): Effect.Effect<void> =>
+          Effect.zipRight(
+            Fiber.interruptFork(fiber),
+            Effect.logWarning(
+              `intelligent-retry: the ${name} callback ran past its time limit (${timeout} ms); interrupted, the run goes on`
+            )
+          )
+      }),
+      Effect.flatten,
+      Effect.onInterrupt(() => Fiber.interruptFork(fiber))
+    )
+  })
+}
+
+const failedCallback = (name: string, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  // a summary, not the cause: the error may carry a secret or be a value the logger cannot render
+  Effect.logWarning(`intelligent-retry: the ${name} callback failed; ignored (${safeCause(cause)})`)
 
 const isSpan = (span: Tracer.AnySpan | undefined): span is Tracer.Span => span !== undefined && span._tag === "Span"
 
@@ -258,7 +332,10 @@ class Run<A, E, R> {
         hint: hint === undefined ? undefined : Duration.millis(hint),
         error
       }
-      return Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), this.pause(step.wait, category, error))
+      return Effect.zipRight(
+        guarded(this.compiled.onRetry, info, "onRetry", this.compiled.callbackTimeout),
+        this.pause(step.wait, category, error)
+      )
     })
   }
 
@@ -297,7 +374,10 @@ class Run<A, E, R> {
     }
     // `Effect.fail` probes an object error (`spanSymbol in error`): a Proxy that throws would turn the
     // original failure into a defect. The error already went through `Effect.fail` when it first failed.
-    return Effect.zipRight(guarded(this.compiled.onFailure, info, "onFailure"), Effect.failCause(Cause.fail(error)))
+    return Effect.zipRight(
+      guarded(this.compiled.onFailure, info, "onFailure", this.compiled.callbackTimeout),
+      Effect.failCause(Cause.fail(error))
+    )
   }
 }
 
@@ -316,11 +396,14 @@ const retrying = <A, E, R>(
     const context = fiber.currentContext
     const settings = Context.get(context, RetryConfig)
     const classifier = Context.get(context, RetryClassifier)
+    const maxWait = waitCeiling(settings.maxWait)
+    if (Either.isLeft(maxWait)) return Effect.die(maxWait.left)
     const plan: Plan = {
       table: tableOf(context, compiled.overrides),
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
-      enabled: settings.enabled
+      enabled: settings.enabled,
+      maxWait: maxWait.right
     }
     const run = new Run(
       self,
@@ -334,11 +417,33 @@ const retrying = <A, E, R>(
       Context.get(fiber.currentDefaultServices, Clock.Clock),
       isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined
     )
-    return Effect.onInterrupt(
-      resumed ? run.attempt : run.failed(error as E),
-      () => Effect.sync(() => run.finish(RetryOutcome.INTERRUPTED, run.last))
-    )
+    // Every run that reached its first failure ends with exactly one outcome: one that ended by
+    // interruption is `interrupted`, one that ended by a defect (an attempt after a retry died) is
+    // `died`. `finish` records nothing when an outcome was already recorded.
+    return Effect.onExit(resumed ? run.attempt : run.failed(error as E), (exit) =>
+      Exit.isFailure(exit) && !run.done
+        ? Effect.sync(() =>
+          run.finish(Cause.isInterruptedOnly(exit.cause) ? RetryOutcome.INTERRUPTED : RetryOutcome.DIED, run.last)
+        )
+        : Effect.void)
   })
+
+/** The wait ceiling of the settings, validated, in whole milliseconds. */
+const waitCeiling = (maxWait: Duration.DurationInput | undefined): Either.Either<number, InvalidPolicyError> => {
+  if (maxWait === undefined) return Either.right(DEFAULT_MAX_WAIT)
+  const decoded = decodeDuration("RetryConfig.maxWait", maxWait)
+  if (Either.isLeft(decoded)) return Either.left(decoded.left)
+  const millis = Math.floor(Duration.toMillis(decoded.right))
+  return millis >= 1 && millis < WAIT_LIMIT
+    ? Either.right(millis)
+    : Either.left(
+      invalid(
+        "RetryConfig.maxWait",
+        maxWait,
+        `must be at least 1 millisecond and below ${WAIT_LIMIT} ms (about 24.8 days), got ${show(maxWait)}`
+      )
+    )
+}
 
 const chain = (first: ClassifyFn, second: ClassifyFn | undefined): ClassifyFn =>
   second === undefined ? first : (error) => {
