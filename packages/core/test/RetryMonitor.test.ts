@@ -4,13 +4,13 @@ import type { ErrorCategory } from "../src/ErrorCategory.js"
 import { RetryConfig } from "../src/RetryConfig.js"
 import { NetworkError } from "../src/RetryErrors.js"
 import { AlertSink, check, defaults, type RetryAlert, run } from "../src/RetryMonitor.js"
-import { RetryStats } from "../src/RetryStats.js"
+import * as RetryStats from "../src/RetryStats.js"
 
 const MINUTE = 60_000
 
 const failures = (task: string, category: ErrorCategory, n: number, error: unknown = new Error("boom")) =>
   Effect.gen(function*() {
-    const stats = yield* RetryStats
+    const stats = yield* RetryStats.RetryStats
     const now = yield* Clock.currentTimeMillis
     for (let i = 0; i < n; i++) stats.unsafeRecordFailure(task, category, error, 1, now)
   })
