@@ -45,6 +45,7 @@ import * as internalMetrics from "./internal/metrics.js"
 import * as analysis from "./internal/stats/analysis.js"
 import * as delivery from "./internal/stats/delivery.js"
 import { emptyRow } from "./internal/stats/layout.js"
+import { scrubTaskName } from "./internal/stats/names.js"
 import * as options_ from "./internal/stats/options.js"
 import * as rules from "./internal/stats/rules.js"
 import * as internalSnapshot from "./internal/stats/snapshot.js"
@@ -861,6 +862,16 @@ export const windowCounts: {
 // -----------------------------------------------------------------------------
 // reading aggregates held elsewhere
 // -----------------------------------------------------------------------------
+
+/**
+ * The name a store keeps for a task: secrets masked like messages (`api_key=***`, bearer tokens,
+ * URL credentials), truncated to 200 characters. Stores apply it once per distinct name, when the
+ * name is first seen; a reader of a sink's storage applies it to the name it looks up.
+ *
+ * @since 0.2.0
+ * @category aggregates
+ */
+export const storedTaskName: (task: string) => string = scrubTaskName
 
 /**
  * The analysis of counters read back from a sink's storage (a database): the same shape and the

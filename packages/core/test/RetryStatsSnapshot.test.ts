@@ -459,6 +459,6 @@ describe("RetryStats: property", () => {
           }
         }
       }),
-      { numRuns: 300 }
+      { numRuns: 1000 }
     ))
 })

@@ -384,7 +384,8 @@ export class MemoryStore implements RetryStatsService {
         earliest = Infinity
         for (const b of buckets.values()) if (b.minTime < earliest) earliest = b.minTime
       }
-      if (samples.length > 0 && samples[0].time < limit) samples = samples.filter((s) => s.time >= limit)
+      // late records: samples are in record order, not in time order
+      if (samples.some((s) => s.time < limit)) samples = samples.filter((s) => s.time >= limit)
       for (const id of touched) {
         const row = rows[id]!
         let empty = true
