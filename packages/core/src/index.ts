@@ -23,6 +23,10 @@ export {
   TemporaryError
 } from "./RetryErrors.js"
 /** @since 0.1.0 */
+export { CircuitOpenError } from "./RetryErrors.js"
+/** @since 0.1.0 */
+export { withCircuitBreaker } from "./CircuitBreaker.js"
+/** @since 0.1.0 */
 export type { RetryError } from "./RetryErrors.js"
 /** @since 0.1.0 */
 export { classify, RetryClassifier } from "./Classifier.js"
@@ -110,3 +114,9 @@ export * as RetryErrors from "./RetryErrors.js"
  * @since 0.1.0
  */
 export * as RetryState from "./RetryState.js"
+/**
+ * The circuit breaker: `withCircuitBreaker`, the store service `CircuitBreaker` and its state.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"
