@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
+import * as LogLevel from "effect/LogLevel"
 import type * as Tracer from "effect/Tracer"
 import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
 import { RetryClassifier } from "../Classifier.js"
@@ -151,6 +152,10 @@ const guarded = <I>(callback: ((info: I) => unknown) | undefined, info: I, name:
   )
 }
 
+/** `Duration.format` for waits a day or shorter; longer ones (and absurd ones) in whole milliseconds. */
+const formatWait = (millis: number): string =>
+  millis <= 86_400_000 ? Duration.format(Duration.millis(millis)) : `${millis}ms`
+
 const isSpan = (span: Tracer.AnySpan | undefined): span is Tracer.Span => span !== undefined && span._tag === "Span"
 
 /** The state of one run after its first failure. */
@@ -168,7 +173,8 @@ class Run<A, E, R> {
     readonly stats: RetryStatsService,
     readonly budget: RetryBudgetService | undefined,
     readonly clock: Clock.Clock,
-    readonly span: Tracer.Span | undefined
+    readonly span: Tracer.Span | undefined,
+    readonly logLevel: LogLevel.LogLevel
   ) {
     this.state = initial(clock.unsafeCurrentTimeMillis())
     this.attempt = Effect.matchEffect(self, {
@@ -183,7 +189,7 @@ class Run<A, E, R> {
   }
 
   retries(): number {
-    return this.state.retries.reduce((sum, n) => sum + n, 0)
+    return this.state.retries
   }
 
   finish(outcome: RetryOutcome, category: ErrorCategory | undefined): void {
@@ -204,21 +210,12 @@ class Run<A, E, R> {
     const now = this.clock.unsafeCurrentTimeMillis()
     const category = classifyWith(error, this.classifier)
     const hint = call(() => hintMillis(error, now))
-    const { budgetKey, task } = this.compiled
+    const task = this.compiled.task
     if (this.stats.enabled) this.stats.unsafeRecordFailure(task, category, error, this.state.attempts + 1, now)
-    const retryable = this.compiled.retryable
-    // A user's veto ends the run before the budget is charged: no retry follows this failure.
-    if (retryable !== undefined && call(() => retryable(error)) === false) {
-      this.state = { ...this.state, attempts: this.state.attempts + 1 }
-      this.last = category
-      return this.stop(RetryOutcome.NOT_RETRYABLE, category, error)
-    }
-    const allowed = this.budget === undefined || this.budget.unsafeOnFailure(budgetKey, category, hint !== undefined)
-    return Effect.flatMap(decide(this.plan, this.state, category, hint, now), (step) => {
+    return Effect.flatMap(decide(this.plan, this.state, category, error, hint, now, this.budget), (step) => {
       this.state = step.state
       this.last = category
       if (step._tag === "Stop") return this.stop(step.outcome, category, error)
-      if (!allowed) return this.stop(RetryOutcome.BUDGET_EXHAUSTED, category, error)
       const attempt = step.state.attempts
       if (this.stats.enabled) this.stats.unsafeRecordRetry(task, category, step.wait, now)
       if (this.span !== undefined) {
@@ -243,8 +240,34 @@ class Run<A, E, R> {
         error
       }
       const next = step.wait > 0 ? Effect.zipRight(Effect.sleep(info.wait), this.attempt) : this.attempt
-      return Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), next)
+      const announced = Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), next)
+      return this.logLevel._tag === "None" ? announced : Effect.zipRight(this.log(info, step.policy), announced)
     })
+  }
+
+  /**
+   * The line for a scheduled retry, as Celery's `Retry in 60s: …`: the task, the category, the
+   * attempt and the wait, in the message and as annotations. Never the error itself: it may carry
+   * a secret.
+   */
+  log(info: RetryInfo<E>, policy: RetryPolicy): Effect.Effect<void> {
+    const wait = Duration.toMillis(info.wait)
+    return Effect.suspend(() =>
+      Effect.logWithLevel(
+        this.logLevel,
+        `Retry in ${formatWait(wait)}: ${info.task} attempt ${info.attempt} failed with ${info.category} ` +
+          `(retry ${info.categoryAttempt} of ${policy.maxRetries})`
+      )
+    ).pipe(
+      Effect.annotateLogs({
+        "retry.task": info.task,
+        "retry.category": info.category,
+        "retry.attempt": info.attempt,
+        "retry.wait_ms": wait
+      }),
+      // a logger that throws (Effect's default one does on a clock past year 275760) never ends a run
+      Effect.catchAllCause(() => Effect.void)
+    )
   }
 
   stop(outcome: FailureOutcome, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
@@ -277,7 +300,9 @@ const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, err
       table: tableOf(context, compiled.overrides),
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
-      enabled: settings.enabled
+      enabled: settings.enabled,
+      retryable: compiled.retryable,
+      budgetKey: compiled.budgetKey
     }
     const run = new Run(
       self,
@@ -289,7 +314,8 @@ const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, err
       Context.get(context, RetryStats),
       Context.get(context, RetryBudget),
       Context.get(fiber.currentDefaultServices, Clock.Clock),
-      isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined
+      isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined,
+      settings.retryLogLevel ?? LogLevel.Info
     )
     return Effect.onInterrupt(
       run.failed(error),
