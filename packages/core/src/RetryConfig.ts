@@ -34,6 +34,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
@@ -335,6 +336,14 @@ export declare namespace RetryConfig {
      * (`INTELLIGENT_RETRY_LOG_LEVEL`).
      */
     readonly retryLogLevel?: LogLevel.LogLevel | undefined
+    /**
+     * The ceiling of every wait of `withIntelligentRetry`, computed or hinted: policies' `maxDelay`
+     * is read as `min(maxDelay, maxWait)`, and a server hint above it ends the run with
+     * `hint_exceeds_max_delay`. A finite duration of at least 1 ms and below 2³¹ − 1 ms (about
+     * 24.8 days: Node's timers fire at once past that); anything else makes the run die with an
+     * `InvalidPolicyError` naming `RetryConfig.maxWait`. Default: 24 hours.
+     */
+    readonly maxWait?: Duration.DurationInput | undefined
   }
 
   /**

@@ -32,7 +32,7 @@ import { RetryOutcome } from "../RetryOutcome.js"
 import type { RetryPolicy } from "../RetryPolicy.js"
 import type { StrategyTable } from "../Strategies.js"
 import * as classifier from "./classifier.js"
-import { jittered, nominalWait } from "./policy.js"
+import { bounded, DEFAULT_MAX_WAIT, jittered, nominalWait } from "./policy.js"
 import { call } from "./safe.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -86,23 +86,43 @@ const stepPolicy = (policy: RetryPolicy, state: PolicyState, hint: number | unde
   })
 }
 
-const compiled = new WeakMap<RetryPolicy, Schedule.Schedule<Duration.Duration, unknown>>()
-
 /**
- * A policy compiled to a `Schedule` over errors, once per policy object: every error counts
- * against this policy; a server hint carried by the error raises the wait; the output is the wait.
+ * A server hint as a wait: whole milliseconds, rounded up, never negative; `undefined` for no
+ * hint or for a value that is not a number (NaN). An infinite hint stays infinite, and so exceeds
+ * every `maxDelay`.
  *
  * @internal
  */
-export const policySchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> => {
-  let schedule = compiled.get(policy)
-  if (schedule === undefined) {
-    schedule = Schedule.makeWithState<PolicyState, unknown, Duration.Duration>(
-      policyInitial,
-      (now, error, state) => stepPolicy(policy, state, call(() => classifier.hintMillis(error, now)), now)
-    )
-    compiled.set(policy, schedule)
-  }
+export const hintWait = (hint: number | undefined): number | undefined =>
+  typeof hint !== "number" || Number.isNaN(hint) ? undefined : Math.max(0, Math.ceil(hint))
+
+interface CompiledPolicy {
+  readonly ceiling: number
+  readonly schedule: Schedule.Schedule<Duration.Duration, unknown>
+}
+
+const compiled = new WeakMap<RetryPolicy, CompiledPolicy>()
+
+/**
+ * A policy compiled to a `Schedule` over errors, once per policy object (and wait ceiling): every
+ * error counts against this policy; a server hint carried by the error raises the wait; the output
+ * is the wait. The policy runs `bounded` by the ceiling (default 24 hours): its `maxDelay` lowered
+ * to it, so no wait, computed or hinted, exceeds it.
+ *
+ * @internal
+ */
+export const policySchedule = (
+  policy: RetryPolicy,
+  ceiling: number = DEFAULT_MAX_WAIT
+): Schedule.Schedule<Duration.Duration, unknown> => {
+  const known = compiled.get(policy)
+  if (known !== undefined && known.ceiling === ceiling) return known.schedule
+  const runs = bounded(policy, ceiling)
+  const schedule = Schedule.makeWithState<PolicyState, unknown, Duration.Duration>(
+    policyInitial,
+    (now, error, state) => stepPolicy(runs, state, hintWait(call(() => classifier.hintMillis(error, now))), now)
+  )
+  compiled.set(policy, { ceiling, schedule })
   return schedule
 }
 
@@ -135,6 +155,11 @@ export interface Plan {
   readonly maxElapsed: number | undefined
   /** `false`: one attempt, no retries (configuration switched retrying off). */
   readonly enabled: boolean
+  /**
+   * The ceiling of every wait, computed or hinted, in whole milliseconds below 2³¹ − 1. Default:
+   * 24 hours (`DEFAULT_MAX_WAIT`).
+   */
+  readonly maxWait?: number | undefined
   /** The user's veto: `false` ends the run with `not_retryable`, before the budget is charged. */
   readonly retryable: ((error: any) => boolean) | undefined
   /** The bucket of a keyed budget the run draws on. */
@@ -145,25 +170,27 @@ export interface Plan {
 export interface RunState {
   /** Failed attempts so far. */
   readonly attempts: number
-  /** Retries granted so far, all categories together. */
-  readonly retries: number
-  /** The state of each category's schedule, in the order of `categories`; `undefined`: not stepped yet. */
-  readonly states: ReadonlyArray<PolicyState | undefined>
+  /** Retries per category, in the order of `categories` (each category's schedule state n). */
+  readonly retries: ReadonlyArray<number>
+  /** The previous wait per category (for decorrelated jitter); -1 before the first. */
+  readonly previous: ReadonlyArray<number>
   /** When the run started, epoch milliseconds. */
   readonly start: number
 }
 
-const noStates: ReadonlyArray<PolicyState | undefined> = [
-  undefined,
-  undefined,
-  undefined,
-  undefined,
-  undefined,
-  undefined
-]
-
 /** @internal */
-export const initial = (start: number): RunState => ({ attempts: 0, retries: 0, states: noStates, start })
+export const initial = (start: number): RunState => ({
+  attempts: 0,
+  retries: [0, 0, 0, 0, 0, 0],
+  previous: [-1, -1, -1, -1, -1, -1],
+  start
+})
+
+const with1 = (xs: ReadonlyArray<number>, i: number, x: number): ReadonlyArray<number> => {
+  const copy = xs.slice()
+  copy[i] = x
+  return copy
+}
 
 /** @internal */
 export type Step =
@@ -204,23 +231,25 @@ export const decide = (
   state: RunState,
   category: ErrorCategory,
   error: unknown,
-  hint: number | undefined,
+  rawHint: number | undefined,
   now: number,
   budget: RetryBudgetService | undefined
 ): Effect.Effect<Step> => {
-  const policy = plan.table[category]
+  const ceiling = plan.maxWait ?? DEFAULT_MAX_WAIT
+  const policy = bounded(plan.table[category], ceiling)
   const attempts = state.attempts + 1
   const stop = (outcome: FailureOutcome): Effect.Effect<Step> =>
     Effect.succeed({ _tag: "Stop", category, policy, outcome, state: { ...state, attempts } })
   const retryable = plan.retryable
   if (retryable !== undefined && call(() => retryable(error)) === false) return stop(RetryOutcome.NOT_RETRYABLE)
-  const allowed = budget === undefined || budget.unsafeOnFailure(plan.budgetKey, category, hint !== undefined)
+  const hinted = hintWait(rawHint) !== undefined
+  const allowed = budget === undefined || budget.unsafeOnFailure(plan.budgetKey, category, hinted)
   if (!plan.enabled) return stop(RetryOutcome.DISABLED)
   const i = categories.indexOf(category)
-  const current = state.states[i] ?? policyInitial
+  const current: PolicyState = { n: state.retries[i], previous: state.previous[i], outcome: undefined }
   // the category's compiled schedule, the very value `RetryPolicy.toSchedule` returns
   return Effect.flatMap(
-    policySchedule(policy).step(now, error, current) as Effect.Effect<Output>,
+    policySchedule(plan.table[category], ceiling).step(now, error, current) as Effect.Effect<Output>,
     ([next, delay, decision]): Effect.Effect<Step> => {
       if (ScheduleDecision.isDone(decision)) return stop(next.outcome ?? RetryOutcome.EXHAUSTED)
       if (plan.maxAttempts !== undefined && attempts >= plan.maxAttempts) return stop(RetryOutcome.STOPPED_BY_CAP)
@@ -229,15 +258,18 @@ export const decide = (
         return stop(RetryOutcome.STOPPED_BY_CAP)
       }
       if (!allowed) return stop(RetryOutcome.BUDGET_EXHAUSTED)
-      const states = state.states.slice()
-      states[i] = next
       return Effect.succeed({
         _tag: "Retry",
         category,
         policy,
         n: current.n,
         wait,
-        state: { attempts, retries: state.retries + 1, states, start: state.start }
+        state: {
+          attempts,
+          retries: with1(state.retries, i, next.n),
+          previous: with1(state.previous, i, next.previous),
+          start: state.start
+        }
       })
     }
   )
