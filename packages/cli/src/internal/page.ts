@@ -129,8 +129,9 @@ export const html = `<!doctype html>
         r.appendChild(title);
         root.appendChild(r);
       });
-      if (i % Math.ceil(minutes.length / 6) === 0 || i === minutes.length - 1) {
-        var t = svg("text", { x: L + i * bw + bw / 2, y: H - 5, "text-anchor": "middle", "font-size": 10, fill: "#5f6b7a" });
+      var step = Math.ceil(minutes.length / 6), last = i === minutes.length - 1;
+      if ((i % step === 0 && minutes.length - 1 - i >= step / 2) || last) {
+        var t = svg("text", { x: last ? W - 6 : L + i * bw + bw / 2, y: H - 5, "text-anchor": last ? "end" : "middle", "font-size": 10, fill: "#5f6b7a" });
         t.textContent = hhmm(m);
         root.appendChild(t);
       }

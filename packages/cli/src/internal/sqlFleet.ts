@@ -3,7 +3,10 @@
  *
  * @internal
  */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Database from "./database.js"
 import type { CliError } from "./errors.js"
@@ -18,8 +21,8 @@ import type { Fleet } from "./fleet.js"
  */
 export const open = (target: DatabaseTarget): Effect.Effect<Fleet, CliError, Scope.Scope> =>
   Effect.gen(function*() {
-    yield* Effect.asVoid(
-      Database.layer(target).pipe((l) => Effect.flatMap(Effect.scope, (s) => Effect.asVoid(Effect.succeed([l, s]))))
-    )
+    const context = yield* Layer.build(Database.layer(target))
+    const sql = Context.get(context, SqlClient.SqlClient)
+    void sql
     return yield* Effect.dieMessage(`reading ${describeTarget(target)}: waiting for @intelligent-retry/sql`)
   })
