@@ -210,7 +210,7 @@ export const renderText = (report: FleetReport): string => {
   if (report.suggestions.length === 0) lines.push("  none: nothing to change")
   for (const s of report.suggestions) {
     lines.push(`  ${s.severity.toUpperCase().padEnd(8)}  ${s.code}  ${s.task}`)
-    lines.push(`            ${s.message}`)
+    lines.push(...wrap(s.message, 100).map((line) => `            ${line}`))
   }
 
   if (report.recentSamples.length > 0) {
@@ -235,6 +235,22 @@ const seconds = (millis: number) =>
     millis < 120_000 ?
     `${(millis / 1000).toFixed(1)} s` :
     `${(millis / 60_000).toFixed(1)} min`
+
+/** Words into lines of at most `width` characters (a longer word gets a line of its own). */
+const wrap = (text: string, width: number): Array<string> => {
+  const lines: Array<string> = []
+  let line = ""
+  for (const word of text.split(/\s+/)) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else {
+      line = line === "" ? word : `${line} ${word}`
+    }
+  }
+  if (line !== "") lines.push(line)
+  return lines
+}
 
 const oneLine = (s: string) => {
   const flat = s.replace(/\s+/g, " ")
