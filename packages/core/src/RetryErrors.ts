@@ -7,7 +7,8 @@
 import type * as Duration from "effect/Duration"
 import { hasProperty } from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { ErrorCategory } from "./ErrorCategory.js"
+import { categories, ErrorCategory } from "./ErrorCategory.js"
+import { RetryState } from "./internal/retryStateSchema.js"
 
 /**
  * The identifier shared by the six error classes.
@@ -183,3 +184,63 @@ export const isRetryError = (u: unknown): u is RetryError => hasProperty(u, Type
  */
 export const retryAfter = (error: RetryError): Duration.Duration | undefined =>
   error._tag === "RateLimitError" ? error.retryAfter : undefined
+
+/**
+ * A run of `IntelligentRetry.withHandoff` stopped before a wait of at least its `after`, instead of
+ * sleeping through it: whoever runs the effect (a queue worker) must run it again, with `state`,
+ * at `resumeAt`. Not one of the six classified errors: a hand-off is not a failure of the work.
+ *
+ * **Details**
+ *
+ * The failure and the retry are already recorded in statistics, and the retry budget has paid for
+ * the retry; the run's outcome is not recorded yet: the resumed run records it. `resumeAt` is
+ * exactly the clock's time at the hand-off plus `wait`. `state` is plain JSON:
+ * `JSON.parse(JSON.stringify(handoff.state))` is a valid `state` to resume from.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Effect } from "effect"
+ * import { IntelligentRetry, RateLimitError } from "@intelligent-retry/core"
+ *
+ * declare const call: Effect.Effect<string, RateLimitError>
+ *
+ * const program = call.pipe(
+ *   IntelligentRetry.withHandoff({ after: "10 seconds" }),
+ *   Effect.catchTag("RetryHandoff", (handoff) =>
+ *     Effect.logInfo(`re-enqueue at ${new Date(handoff.resumeAt).toISOString()}`, Duration.format(handoff.wait))
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RetryHandoff extends Schema.TaggedError<RetryHandoff>("@intelligent-retry/core/RetryHandoff")(
+  "RetryHandoff",
+  {
+    /** When to run the effect again: the time of the hand-off plus `wait`, epoch milliseconds. */
+    resumeAt: Schema.Number,
+    /** The wait that was not slept: the policy's wait for this retry, at least the run's `after`. */
+    wait: Schema.DurationFromSelf,
+    /** The category of the failure that led to this retry. */
+    category: Schema.Literal(...categories),
+    /** What the resumed run continues from: attempts, per-category counters, the run's start. */
+    state: RetryState,
+    /** The error of the attempt that failed. */
+    error: Schema.Unknown
+  }
+) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const at = Number.isFinite(this.resumeAt) ? new Date(this.resumeAt).toISOString() : String(this.resumeAt)
+    return `Handing off after attempt ${this.state.attempts} (${this.category}): resume at ${at}`
+  }
+}
+
+/**
+ * Tells whether a value is a {@link RetryHandoff}.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryHandoff = (u: unknown): u is RetryHandoff => hasProperty(u, "_tag") && u._tag === "RetryHandoff"

@@ -28,7 +28,14 @@ export const RetryOutcome = {
   /** A retry budget refused the retry; the error surfaced at once. */
   BUDGET_EXHAUSTED: "budget_exhausted",
   /** Retrying is switched off by configuration (`INTELLIGENT_RETRY_ENABLED=false`); one attempt only. */
-  DISABLED: "disabled"
+  DISABLED: "disabled",
+  /**
+   * The run died after its first failure: an attempt after a retry died (`Effect.die`, a thrown
+   * exception), or the run itself did. The defect surfaces unchanged; the outcome is recorded so that
+   * every run that reached its first failure ends with exactly one outcome. A first attempt that
+   * dies is not a failure: it records nothing.
+   */
+  DIED: "died"
 } as const
 
 /**

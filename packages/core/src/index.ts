@@ -14,9 +14,11 @@ export type { FailureOutcome } from "./RetryOutcome.js"
 export {
   DataError,
   isRetryError,
+  isRetryHandoff,
   NetworkError,
   PermanentError,
   RateLimitError,
+  RetryHandoff,
   SystemError,
   TemporaryError
 } from "./RetryErrors.js"
@@ -35,7 +37,13 @@ export type { StrategyTable, StrategyTableInput } from "./Strategies.js"
 /** @since 0.1.0 */
 export { currentStrategyFor, strategyFor, withIntelligentRetry } from "./IntelligentRetry.js"
 /** @since 0.1.0 */
-export type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "./IntelligentRetry.js"
+export type {
+  FailureInfo,
+  HandoffOptions,
+  IntelligentRetryOptions,
+  RetryInfo,
+  StrategyChoice
+} from "./IntelligentRetry.js"
 /** @since 0.1.0 */
 export { OVERFLOW_TASK, RetryStats } from "./RetryStats.js"
 /** @since 0.1.0 */
@@ -105,3 +113,9 @@ export * as RetryBudgets from "./RetryBudget.js"
  * @since 0.1.0
  */
 export * as RetryErrors from "./RetryErrors.js"
+/**
+ * The saved state of one logical run, for `IntelligentRetry.withHandoff`: type, schema, `initial`.
+ *
+ * @since 0.1.0
+ */
+export * as RetryState from "./RetryState.js"

@@ -6,13 +6,14 @@
 import * as Either from "effect/Either"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories, ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
+import type * as RetryBudget from "../RetryBudget.js"
 import type { RetryBudgetOptions, RetryBudgetService } from "../RetryBudget.js"
 import type { InvalidPolicyError } from "../RetryPolicy.js"
 import { invalid } from "../RetryPolicy.js"
 import { show } from "./policy.js"
 
 /** @internal */
-export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/RetryBudget")
+export const TypeId: RetryBudget.TypeId = Symbol.for("@intelligent-retry/core/RetryBudget") as RetryBudget.TypeId
 
 /** Defaults of {@link RetryBudgetOptions}. @internal */
 export const budgetDefaults = {
