@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard, checked as a person would: `intelligent-retry serve` (the built binary) on a
  * database filled by real runs through `SqlRetryStats.layer`, opened in headless Chromium
