@@ -35,6 +35,7 @@ const validated = <A, B>(options: Options.Options<A>, parse: (a: A) => Either.Ei
 
 const db = validated(
   Options.text("db").pipe(
+    Options.withPseudoName("file | postgres-url"),
     Options.withDescription(
       "The statistics database: a path to an SQLite file (or a file: URL), or a postgres:// URL. " +
         "Default: the INTELLIGENT_RETRY_DB environment variable."
@@ -45,12 +46,16 @@ const db = validated(
 )
 
 const task = Options.text("task").pipe(
+  Options.withPseudoName("name"),
   Options.withDescription("Only this task. An unknown task gives an empty report, not an error."),
   Options.optional
 )
 
 const durationOption = (name: string, description: string) =>
-  validated(Options.text(name).pipe(Options.withDescription(description)), (value) => Flags.duration(name, value))
+  validated(
+    Options.text(name).pipe(Options.withPseudoName("duration"), Options.withDescription(description)),
+    (value) => Flags.duration(name, value)
+  )
 
 const since = durationOption(
   "since",
@@ -85,6 +90,7 @@ const port = validated(
 )
 
 const host = Options.text("host").pipe(
+  Options.withPseudoName("address"),
   Options.withDescription("The interface to listen on. Default: 127.0.0.1 (this machine only)."),
   Options.withDefault("127.0.0.1")
 )
