@@ -55,8 +55,7 @@ const shown = (page: Page, key: string): Promise<Shown> =>
   page.evaluate((key) => {
     const panel = document.querySelector(`[data-panel="${CSS.escape(key)}"]`)
     if (panel === null) throw new Error(`no panel ${key}`)
-    const value = (field: string) =>
-      Number(panel.querySelector(`[data-field="${field}"]`)!.getAttribute("data-value"))
+    const value = (field: string) => Number(panel.querySelector(`[data-field="${field}"]`)!.getAttribute("data-value"))
     return {
       totalErrors: value("totalErrors"),
       retries: value("retries"),
@@ -132,7 +131,9 @@ describeWithServices("intelligent-retry serve, in headless Chromium", ["chromium
     const requests: Array<string> = []
     page.on("request", (request) => requests.push(request.url()))
     await page.goto(url, { waitUntil: "domcontentloaded" })
-    await page.waitForSelector(`[data-panel="update_tracking_info"] svg[data-chart="failures"] rect`, { timeout: 10_000 })
+    await page.waitForSelector(`[data-panel="update_tracking_info"] svg[data-chart="failures"] rect`, {
+      timeout: 10_000
+    })
 
     const tasks = ["update_tracking_info", "capture_screenshot"] as const
     const before = await analyses([undefined, ...tasks])
@@ -151,8 +152,9 @@ describeWithServices("intelligent-retry serve, in headless Chromium", ["chromium
     await record(outage("sync_orders", 12))
     const after = await analyses([undefined, "sync_orders"])
     await page.waitForFunction(
-      (total) => document.querySelector(`[data-panel="*"] [data-field="totalErrors"]`)?.getAttribute("data-value") ===
-        String(total),
+      (total) =>
+        document.querySelector(`[data-panel="*"] [data-field="totalErrors"]`)?.getAttribute("data-value") ===
+          String(total),
       { timeout: 5_000, polling: 100 },
       after[0].totalErrors
     )

@@ -31,10 +31,12 @@ const suite = (db: () => string, client: () => Layer.Layer<SqlClient.SqlClient, 
     Effect.runPromise(effect.pipe(Effect.provide(client())) as Effect.Effect<A, unknown>)
 
   const record = (runs: Effect.Effect<void>) =>
-    run(Effect.gen(function*() {
-      yield* runs
-      yield* RetryStats.flush
-    }).pipe(Effect.provide(SqlRetryStats.layer())))
+    run(
+      Effect.gen(function*() {
+        yield* runs
+        yield* RetryStats.flush
+      }).pipe(Effect.provide(SqlRetryStats.layer()))
+    )
 
   it("prints the fleet-wide analysis of everything flushed, and exits 0 without a critical suggestion", async () => {
     await record(healthy)
@@ -72,7 +74,10 @@ const suite = (db: () => string, client: () => Layer.Layer<SqlClient.SqlClient, 
   it("exits 2 on a critical suggestion, and check alerts past its thresholds", async () => {
     await record(outage("sync_orders", 12))
     const orders = await run(SqlRetryStats.analyzeTaskErrors("sync_orders"))
-    expect(orders.suggestions.map((s) => [s.code, s.severity])).toContainEqual(["TRANSIENT_ERRORS_EXHAUSTED", "critical"])
+    expect(orders.suggestions.map((s) => [s.code, s.severity])).toContainEqual([
+      "TRANSIENT_ERRORS_EXHAUSTED",
+      "critical"
+    ])
     const text = await runBin(["report", "--db", db()])
     expect(text.code).toBe(2)
     expect(text.stdout).toContain("CRITICAL  TRANSIENT_ERRORS_EXHAUSTED  sync_orders")
@@ -111,12 +116,13 @@ describeWithServices("report on PostgreSQL", ["postgres"], () => {
     return u.toString()
   }
   const adminRun = (statement: string) =>
-    Effect.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(
-      Effect.provide(admin()),
-      Effect.scoped
-    ) as Effect.Effect<unknown, unknown>)
+    Effect.runPromise(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(
+        Effect.provide(admin()),
+        Effect.scoped
+      ) as Effect.Effect<unknown, unknown>
+    )
   beforeAll(() => adminRun(`CREATE DATABASE ${name}`), 30_000)
   afterAll(() => adminRun(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`), 30_000)
   suite(url, () => PgClient.layer({ url: Redacted.make(url()) }))
 })
-

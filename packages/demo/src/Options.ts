@@ -40,6 +40,16 @@ export interface DemoOptions {
  */
 export const defaultDatabase = path.resolve(fileURLToPath(new URL("../../../.tmp/demo-stats.db", import.meta.url)))
 
+/**
+ * A database file as the commands at the repository's root name it: relative to the root when
+ * it is under it.
+ */
+export const rootRelative = (file: string): string => {
+  const root = path.dirname(path.dirname(defaultDatabase))
+  const relative = path.relative(root, file)
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative
+}
+
 /** The defaults, in one place. */
 export const defaults: DemoOptions = {
   seed: 42,

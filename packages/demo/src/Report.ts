@@ -18,7 +18,7 @@ import type { FaultRates } from "./Faults.js"
 import type { JobKind } from "./Jobs.js"
 import { jobKinds } from "./Jobs.js"
 import type { DemoOptions } from "./Options.js"
-import { formatScale } from "./Options.js"
+import { formatScale, rootRelative } from "./Options.js"
 import type { Tracker } from "./Tracker.js"
 import { attemptTimeout, naiveBaseDelay } from "./Worker.js"
 
@@ -97,6 +97,8 @@ export interface Report {
   readonly intelligent: RunReport & { readonly library: LibraryView }
   readonly naive: RunReport & { readonly schedule: string }
   readonly checks: ReadonlyArray<Check>
+  /** The SQLite file the intelligent run's statistics were written to (`--db`), if any. */
+  readonly database: string | undefined
 }
 
 const zeros = (): Record<ErrorCategory, number> =>
@@ -227,7 +229,8 @@ export const make = (
     rates: options.rates,
     intelligent: { ...intelligent, library },
     naive: { ...naive, schedule: naiveDescription(options.timeScale) },
-    checks: checks(intelligent, library, naive)
+    checks: checks(intelligent, library, naive),
+    database: options.db?.file
   }
 }
 
@@ -354,5 +357,14 @@ export const renderText = (report: Report): string => {
       ? `checks: all ${report.checks.length} passed (server and client counts agree; no retry after data or permanent errors; no early request)`
       : `checks FAILED: ${failed.map((c) => c.name).join("; ")}`
   )
+  if (report.database !== undefined) {
+    const db = rootRelative(report.database)
+    lines.push(
+      "",
+      `The intelligent run's statistics are in ${db} (SQLite, through SqlRetryStats). See them as an operator would:`,
+      `  npx -y pnpm@12.4.2 intelligent-retry report --db ${db}`,
+      `  npx -y pnpm@12.4.2 intelligent-retry serve --db ${db}`
+    )
+  }
   return lines.join("\n") + "\n"
 }
