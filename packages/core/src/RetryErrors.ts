@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import { hasProperty } from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import { categories, ErrorCategory } from "./ErrorCategory.js"
@@ -244,3 +244,70 @@ export class RetryHandoff extends Schema.TaggedError<RetryHandoff>("@intelligent
  * @category guards
  */
 export const isRetryHandoff = (u: unknown): u is RetryHandoff => hasProperty(u, "_tag") && u._tag === "RetryHandoff"
+
+/**
+ * The identifier of {@link CircuitOpenError}.
+ *
+ * @since 0.1.0
+ * @category type ids
+ */
+export const CircuitOpenTypeId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitOpenError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type CircuitOpenTypeId = typeof CircuitOpenTypeId
+
+/**
+ * A run that `withCircuitBreaker` shed without running it: the breaker of `key` is open (or its
+ * one probe is in flight). `retryAfter` is the remaining open time: after it, one run may probe
+ * the dependency.
+ *
+ * **Details**
+ *
+ * The library never retries it (`classify` answers `permanent_error` for it, whatever the custom
+ * rules say), and it never counts towards opening a breaker.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitOpenError, withCircuitBreaker } from "@intelligent-retry/core"
+ *
+ * declare const callCarrier: Effect.Effect<string, Error>
+ *
+ * const program = callCarrier.pipe(
+ *   withCircuitBreaker({ key: "carrier-api" }),
+ *   Effect.catchTag("CircuitOpenError", (e: CircuitOpenError) => Effect.succeed(`shed, retry in ${e.retryAfter}`))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CircuitOpenError extends Schema.TaggedError<CircuitOpenError>("@intelligent-retry/core/CircuitOpenError")(
+  "CircuitOpenError",
+  {
+    /** The breaker's key: the dependency. */
+    key: Schema.String,
+    /** The remaining open time: after it, one run may probe the dependency. */
+    retryAfter: Schema.DurationFromSelf
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [CircuitOpenTypeId]: CircuitOpenTypeId = CircuitOpenTypeId
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `The circuit breaker of ${JSON.stringify(this.key.slice(0, 128))} is open: runs are shed for another ${
+      Duration.format(this.retryAfter)
+    }`
+  }
+}
+
+/**
+ * Tells whether a value is a {@link CircuitOpenError}.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => hasProperty(u, CircuitOpenTypeId)

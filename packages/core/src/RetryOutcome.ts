@@ -27,6 +27,11 @@ export const RetryOutcome = {
   INTERRUPTED: "interrupted",
   /** A retry budget refused the retry; the error surfaced at once. */
   BUDGET_EXHAUSTED: "budget_exhausted",
+  /**
+   * A circuit breaker (`withCircuitBreaker`) shed the run without running it: the dependency's
+   * breaker was open, or its one probe was in flight. The run failed with `CircuitOpenError`.
+   */
+  CIRCUIT_OPEN: "circuit_open",
   /** Retrying is switched off by configuration (`INTELLIGENT_RETRY_ENABLED=false`); one attempt only. */
   DISABLED: "disabled",
   /**

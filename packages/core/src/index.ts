@@ -23,6 +23,10 @@ export {
   TemporaryError
 } from "./RetryErrors.js"
 /** @since 0.1.0 */
+export { CircuitOpenError } from "./RetryErrors.js"
+/** @since 0.1.0 */
+export { withCircuitBreaker } from "./CircuitBreaker.js"
+/** @since 0.1.0 */
 export type { RetryError } from "./RetryErrors.js"
 /** @since 0.1.0 */
 export { classify, RetryClassifier } from "./Classifier.js"
@@ -44,22 +48,6 @@ export type {
   RetryInfo,
   StrategyChoice
 } from "./IntelligentRetry.js"
-/** @since 0.1.0 */
-export { OVERFLOW_TASK, RetryStats } from "./RetryStats.js"
-/** @since 0.1.0 */
-export type {
-  ErrorAnalysis,
-  ErrorSample,
-  ErrorStatistics,
-  RetryStatsService,
-  StoreOptions,
-  Suggestion,
-  SuggestionCode,
-  SuggestionSeverity,
-  TaskStatistics,
-  TimeWindow,
-  WindowErrorCounts
-} from "./RetryStats.js"
 /** @since 0.1.0 */
 export { AlertSink } from "./RetryMonitor.js"
 /** @since 0.1.0 */
@@ -96,6 +84,13 @@ export * as Strategies from "./Strategies.js"
  */
 export * as IntelligentRetry from "./IntelligentRetry.js"
 /**
+ * Statistics: the `RetryStats` service tag (`RetryStats.RetryStats`), its layers, analysis,
+ * snapshots, sinks and cleanup.
+ *
+ * @since 0.1.0
+ */
+export * as RetryStats from "./RetryStats.js"
+/**
  * The monitor: thresholds over a window, alerts through `AlertSink`, on a `Schedule`.
  *
  * @since 0.1.0
@@ -119,3 +114,9 @@ export * as RetryErrors from "./RetryErrors.js"
  * @since 0.1.0
  */
 export * as RetryState from "./RetryState.js"
+/**
+ * The circuit breaker: `withCircuitBreaker`, the store service `CircuitBreaker` and its state.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"

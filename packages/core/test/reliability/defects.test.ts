@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Classifier,
+  classify,
   InvalidPolicyError,
   NetworkError,
   RateLimitError,
@@ -105,7 +107,7 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
                 api_rate_limit: { decision: "retry_with_delay", maxRetries: 3 }
               }
             }),
-            Effect.provideService(RetryStats, store)
+            Effect.provideService(RetryStats.RetryStats, store)
           )
         )
         expect(exit).toEqual(Exit.fail(error))
@@ -156,7 +158,7 @@ describe("defect 4: every run that reaches its first failure ends with exactly o
         attempt++ === 0 ? Effect.fail(new NetworkError({ message: "reset" })) : Effect.die(boom)
       )
       const exit = yield* runVirtual(
-        effect.pipe(withIntelligentRetry({ task: "dies" }), Effect.provideService(RetryStats, store))
+        effect.pipe(withIntelligentRetry({ task: "dies" }), Effect.provideService(RetryStats.RetryStats, store))
       )
       expect(exit).toEqual(Exit.die(boom))
       const analysis = yield* store.analyzeTaskErrors("dies")
@@ -171,7 +173,7 @@ describe("defect 4: every run that reaches its first failure ends with exactly o
       const store = yield* RetryStats.make({ metrics: false })
       const exit = yield* Effect.die("first").pipe(
         withIntelligentRetry({ task: "first" }),
-        Effect.provideService(RetryStats, store),
+        Effect.provideService(RetryStats.RetryStats, store),
         Effect.exit
       )
       expect(exit).toEqual(Exit.die("first"))
@@ -270,5 +272,75 @@ describe("defects 8 and 9: callbacks never crash the process nor hang the run", 
       expect(defect, String(callbackTimeout)).toBeInstanceOf(InvalidPolicyError)
       expect((defect as InvalidPolicyError).field).toBe("callbackTimeout")
     }
+  })
+})
+
+describe("classification and parsing, tightened", () => {
+  const withCode = (message: string, code: string) => Object.assign(new Error(message), { code })
+
+  it("the caller's own abort is not retried: AbortError and UND_ERR_ABORTED are permanent_error", () => {
+    const controller = new AbortController()
+    controller.abort()
+    expect(classify(controller.signal.reason)).toBe("permanent_error")
+    expect(classify(new DOMException("This operation was aborted", "AbortError"))).toBe("permanent_error")
+    expect(classify(withCode("Request aborted", "UND_ERR_ABORTED"))).toBe("permanent_error")
+    // a timeout is still a network error
+    expect(classify(new DOMException("The operation timed out.", "TimeoutError"))).toBe("network_error")
+  })
+
+  it("an AggregateError whose members carry network codes is network_error", () => {
+    const happyEyeballs = new AggregateError([
+      withCode("connect ECONNREFUSED 127.0.0.1:80", "ECONNREFUSED"),
+      withCode("connect ECONNREFUSED ::1:80", "ECONNREFUSED")
+    ])
+    expect(classify(happyEyeballs)).toBe("network_error")
+    expect(classify(new TypeError("fetch failed", { cause: happyEyeballs }))).toBe("network_error")
+    expect(classify(new AggregateError([withCode("x", "ECONNREFUSED"), new Error("other")]))).toBe("temporary_error")
+  })
+
+  it("an Effect Cause or Exit given as an error is unwrapped to its failure", () => {
+    const network = new NetworkError({ message: "reset" })
+    expect(classify(Cause.fail(network))).toBe("network_error")
+    expect(classify(Exit.fail(network))).toBe("network_error")
+    expect(classify(Cause.sequential(Cause.empty, Cause.fail({ status: 404 })))).toBe("permanent_error")
+    expect(classify(Cause.die(withCode("reset", "ECONNRESET")))).toBe("network_error")
+    expect(classify(Exit.succeed(1))).toBe("temporary_error")
+    expect(classify(new Error("wrapped", { cause: Cause.fail({ status: 429 }) }))).toBe("api_rate_limit")
+  })
+
+  it("programming errors are permanent_error; a TypeError with a network cause is not", () => {
+    expect(classify(new TypeError("x is not a function"))).toBe("permanent_error")
+    expect(classify(new RangeError("Invalid array length"))).toBe("permanent_error")
+    expect(classify(new ReferenceError("x is not defined"))).toBe("permanent_error")
+    expect(classify(new SyntaxError("Unexpected token"))).toBe("permanent_error")
+    expect(classify(new Error("wrapped", { cause: new RangeError("bad") }))).toBe("permanent_error")
+    expect(classify(new TypeError("fetch failed", { cause: withCode("reset", "ECONNRESET") }))).toBe("network_error")
+    expect(classify(new TypeError("terminated", { cause: withCode("reset", "ECONNRESET") }))).toBe("network_error")
+    expect(classify(new Error("plain"))).toBe("temporary_error")
+  })
+
+  it("Retry-After HTTP-dates are parsed strictly: an impossible date is no hint", () => {
+    const now = Date.UTC(2025, 0, 1)
+    const parse = (value: string) => Classifier.parseRetryAfter(value, now)
+    expect(parse("Wed, 01 Jan 2025 00:01:00 GMT")).toBe(60_000)
+    // the weekday is not checked (1 Jan 2025 is a Wednesday), as Go's http.ParseTime
+    expect(parse("Mon, 01 Jan 2025 00:01:00 GMT")).toBe(60_000)
+    expect(parse("Wednesday, 01-Jan-25 00:01:00 GMT")).toBe(60_000)
+    expect(parse("Wed Jan  1 00:01:00 2025")).toBe(60_000)
+    for (
+      const impossible of [
+        "Mon, 31 Feb 2025 00:00:00 GMT",
+        "Tue, 29 Feb 2025 00:00:00 GMT",
+        "Wed, 31 Apr 2025 00:00:00 GMT",
+        "Wed, 00 Jan 2025 00:00:00 GMT",
+        "Wed, 01 Jan 2025 24:00:00 GMT",
+        "Wed, 01 Jan 2025 00:60:00 GMT",
+        "Wed, 01 Foo 2025 00:00:00 GMT",
+        "Monday, 31-Feb-25 00:00:00 GMT",
+        "Mon Feb 31 00:00:00 2025"
+      ]
+    ) expect(parse(impossible), impossible).toBeUndefined()
+    // a leap day that exists
+    expect(parse("Thu, 29 Feb 2028 00:00:00 GMT")).toBe(Date.UTC(2028, 1, 29) - now)
   })
 })

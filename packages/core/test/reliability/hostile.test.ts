@@ -13,7 +13,6 @@ import {
   type RetryAlert,
   RetryMonitor,
   RetryStats,
-  type RetryStatsService,
   strategyFor,
   withIntelligentRetry
 } from "@intelligent-retry/core"
@@ -57,7 +56,7 @@ const captureLogs = () => {
  * One run of the real combinator failing twice with `value`; `onRetry` fails with it, `onFailure`
  * dies with it, `retryable` and `classify` read it. Synchronous, under a virtual clock.
  */
-const runWith = (value: unknown, store: RetryStatsService, logs: Layer.Layer<never>) =>
+const runWith = (value: unknown, store: RetryStats.RetryStatsService, logs: Layer.Layer<never>) =>
   Effect.runSyncExit(
     Effect.failCause(Cause.fail(value)).pipe(
       withIntelligentRetry({
@@ -68,17 +67,17 @@ const runWith = (value: unknown, store: RetryStatsService, logs: Layer.Layer<nev
         onRetry: () => Effect.failCause(Cause.fail(value)),
         onFailure: () => Effect.die(value)
       }),
-      Effect.provideService(RetryStats, store),
+      Effect.provideService(RetryStats.RetryStats, store),
       Effect.provide(logs),
       Effect.withClock(new VirtualClock())
     )
   )
 
-const monitorWith = (store: RetryStatsService) => {
+const monitorWith = (store: RetryStats.RetryStatsService) => {
   const sent: Array<RetryAlert> = []
   const alerts = Effect.runSync(
     RetryMonitor.check({ errorThreshold: 0, categoryThresholds: { temporary_error: 0, network_error: 0 } }).pipe(
-      Effect.provideService(RetryStats, store),
+      Effect.provideService(RetryStats.RetryStats, store),
       Effect.provide(AlertSink.layer((alert) => Effect.sync(() => sent.push(alert)))),
       Effect.withClock(new VirtualClock(1_000))
     )
