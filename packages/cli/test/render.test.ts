@@ -10,10 +10,12 @@ import type { Fleet } from "../src/internal/fleet.js"
 import * as Report from "../src/internal/report.js"
 import { healthy, outage } from "./fixtures.js"
 
-const memoryFleet = Effect.map(RetryStats, (stats): Fleet => ({
+const memoryFleet = Effect.map(RetryStats.RetryStats, (stats): Fleet => ({
   database: "memory",
   statistics: () => stats.getErrorStatistics,
   analyze: (task) => stats.analyzeTaskErrors(task),
+  errorsInWindow: (window, task) => stats.errorsInWindow(window, task),
+  samples: (since) => Effect.map(stats.recentSamples(), (all) => all.filter((s) => s.time >= since)),
   timeline: () => Effect.succeed([])
 }))
 

@@ -7,6 +7,8 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type { ServeError } from "@effect/platform/HttpServerError"
+import type { MigrationError } from "@effect/sql/Migrator"
+import type { SqlError } from "@effect/sql/SqlError"
 import { RetryStats } from "@intelligent-retry/core"
 import { SqlRetryStats } from "@intelligent-retry/sql"
 import * as Clock from "effect/Clock"
@@ -85,7 +87,10 @@ const statistics = (db: DemoOptions["db"]) => {
 }
 
 /** Both runs and the report. Progress goes to stdout, or to stderr with `--json`. */
-export const run = (options: DemoOptions, io: Io): Effect.Effect<Report.Report, unknown> =>
+export const run = (
+  options: DemoOptions,
+  io: Io
+): Effect.Effect<Report.Report, ServeError | SqlError | MigrationError> =>
   Effect.gen(function*() {
     const jobs = makeJobs(options.seed, options.jobs, options.rates)
     const progress = options.json ? io.stderr : io.stdout

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type { ErrorAnalysis, ErrorCategory, ErrorSample, RetryOutcome } from "@intelligent-retry/core"
+import type { ErrorCategory, RetryOutcome, RetryStats } from "@intelligent-retry/core"
 import { categories, outcomes } from "@intelligent-retry/core"
 import * as Effect from "effect/Effect"
 import type { CliError } from "./errors.js"
@@ -20,7 +20,7 @@ export interface TaskPanel {
   readonly name: string
   readonly task: string | undefined
   /** The analysis, as `analyzeTaskErrors` returned it. */
-  readonly analysis: ErrorAnalysis
+  readonly analysis: RetryStats.ErrorAnalysis
   /** Failed attempts per minute, per category; each array is aligned with `minutes`. */
   readonly failures: Readonly<Record<ErrorCategory, ReadonlyArray<number>>>
   /** Runs per minute, per outcome; aligned with `minutes`. */
@@ -41,7 +41,7 @@ export interface DashboardState {
   /** The fleet first, then the tasks, most failed attempts first. */
   readonly panels: ReadonlyArray<TaskPanel>
   /** The most recent failed attempts, redacted by the store, newest first. */
-  readonly samples: ReadonlyArray<ErrorSample>
+  readonly samples: ReadonlyArray<RetryStats.ErrorSample>
 }
 
 const MINUTE = 60_000

@@ -4,7 +4,8 @@
  *
  * @internal
  */
-import type { ErrorAnalysis, ErrorCategory, ErrorStatistics, RetryOutcome } from "@intelligent-retry/core"
+import type { ErrorCategory, RetryOutcome, RetryStats } from "@intelligent-retry/core"
+import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type { CliError } from "./errors.js"
 
@@ -35,9 +36,19 @@ export interface Fleet {
    * Totals over every task and every process that flushed; with `since` (epoch milliseconds),
    * only the minutes starting at or after it.
    */
-  readonly statistics: (since: number | undefined) => Effect.Effect<ErrorStatistics, CliError>
+  readonly statistics: (since: number | undefined) => Effect.Effect<RetryStats.ErrorStatistics, CliError>
   /** The analysis of one task, or of all tasks, with its suggestions; `since` as above. */
-  readonly analyze: (task: string | undefined, since: number | undefined) => Effect.Effect<ErrorAnalysis, CliError>
+  readonly analyze: (
+    task: string | undefined,
+    since: number | undefined
+  ) => Effect.Effect<RetryStats.ErrorAnalysis, CliError>
+  /** Failed attempts in the current minute and the ones before it that `window` spans. */
+  readonly errorsInWindow: (
+    window: Duration.Duration,
+    task: string | undefined
+  ) => Effect.Effect<RetryStats.WindowErrorCounts, CliError>
+  /** The most recent samples at or after `since` (epoch milliseconds), oldest first; at most 200. */
+  readonly samples: (since: number) => Effect.Effect<ReadonlyArray<RetryStats.ErrorSample>, CliError>
   /** Per-minute rows whose minute starts at or after `from` (epoch milliseconds), oldest first. */
   readonly timeline: (from: number) => Effect.Effect<ReadonlyArray<MinuteRow>, CliError>
 }

@@ -1,31 +1,23 @@
 /**
  * `intelligent-retry check`: the guide's `check_retry_health`, run by `RetryMonitor.check` itself
- * (same thresholds, same alerts, same messages) over the fleet's per-minute rows.
+ * (same thresholds, same alerts, same messages) over the fleet's database.
  *
  * **Details**
  *
- * `RetryMonitor.check` reads the current `RetryStats` store through `errorsInWindow` and
- * `recentSamples`. Here that store is a read-only view of what was read from the database just
- * before: the rows of the window's minutes and the recent samples. It records nothing.
+ * `RetryMonitor.check` reads through `RetryMonitor.Source`. A source that fails makes the monitor
+ * log and raise nothing, which is right for a monitor running inside a worker, and wrong for a
+ * command that gates a deploy: a database that cannot be read must not read as healthy. So the
+ * window's counts and samples are read first, through `SqlRetryStats.errorsInWindow` (a failure
+ * stops the command with exit code 1), and the monitor reads them from a source that cannot fail.
  *
  * @internal
  */
-import type {
-  ErrorCategory,
-  ErrorSample,
-  MonitorOptions,
-  RetryAlert,
-  RetryStatsService,
-  WindowErrorCounts
-} from "@intelligent-retry/core"
-import { AlertSink, categories, RetryMonitor, RetryStats } from "@intelligent-retry/core"
-import * as Clock from "effect/Clock"
+import type { ErrorCategory, RetryAlert } from "@intelligent-retry/core"
+import { AlertSink, categories, RetryMonitor, type RetryStats } from "@intelligent-retry/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { CliError } from "./errors.js"
-import type { Fleet, MinuteRow } from "./fleet.js"
-
-const MINUTE = 60_000
+import type { Fleet } from "./fleet.js"
 
 /**
  * What a check found.
@@ -37,41 +29,10 @@ export interface HealthResult {
   readonly taskName: string | undefined
   readonly errorThreshold: number
   readonly categoryThresholds: Readonly<Partial<Record<ErrorCategory, number>>>
-  /** The failed attempts counted, as `RetryMonitor` counted them. */
-  readonly counts: WindowErrorCounts
+  /** The failed attempts counted. */
+  readonly counts: RetryStats.WindowErrorCounts
   readonly alerts: ReadonlyArray<RetryAlert>
 }
-
-/**
- * A read-only store over rows already read: what `RetryMonitor.check` needs of `RetryStats`.
- *
- * @internal
- */
-export const readOnlyStore = (
-  rows: ReadonlyArray<MinuteRow>,
-  samples: ReadonlyArray<ErrorSample>
-): RetryStatsService => ({
-  // records nothing, like the no-op store
-  ...RetryStats.noop,
-  // As the memory store counts: the current minute and the ones before it that the window spans.
-  errorsInWindow: (window, taskName) =>
-    Effect.map(Clock.currentTimeMillis, (now) => {
-      const buckets = Math.max(1, Math.ceil(Duration.toMillis(window) / MINUTE))
-      const from = Math.floor(now / MINUTE) * MINUTE - (buckets - 1) * MINUTE
-      const distribution = Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
-      for (const row of rows) {
-        if (row.minute < from || (taskName !== undefined && row.task !== taskName)) continue
-        for (const c of categories) distribution[c] += row.failures[c]
-      }
-      return {
-        taskName,
-        totalErrors: categories.reduce((n, c) => n + distribution[c], 0),
-        categoryDistribution: distribution,
-        window: { from, to: now }
-      }
-    }),
-  recentSamples: (limit) => Effect.succeed(limit === undefined ? samples : samples.slice(-limit))
-})
 
 /**
  * Runs the check over the fleet.
@@ -88,23 +49,22 @@ export const check = (
   }
 ): Effect.Effect<HealthResult, CliError> =>
   Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const buckets = Math.max(1, Math.ceil(Duration.toMillis(options.window) / MINUTE))
-    const from = Math.floor(now / MINUTE) * MINUTE - (buckets - 1) * MINUTE
-    const [rows, statistics] = yield* Effect.all([fleet.timeline(from), fleet.statistics(from)])
-    const store = readOnlyStore(rows, statistics.recentSamples)
-    const monitorOptions: MonitorOptions = {
+    const counts = yield* fleet.errorsInWindow(options.window, options.taskName)
+    const samples = counts.totalErrors === 0 ? [] : yield* fleet.samples(counts.window.from)
+    const source: RetryMonitor.SourceService = {
+      errorsInWindow: () => Effect.succeed(counts),
+      recentSamples: (since) => Effect.succeed(since === undefined ? samples : samples.filter((s) => s.time >= since))
+    }
+    const alerts = yield* RetryMonitor.check({
       window: options.window,
       errorThreshold: options.errorThreshold,
       categoryThresholds: options.categoryThresholds,
       taskName: options.taskName
-    }
-    const alerts = yield* RetryMonitor.check(monitorOptions).pipe(
-      Effect.provideService(RetryStats, store),
+    }).pipe(
+      Effect.provideService(RetryMonitor.Source, source),
       // The command prints the alerts itself.
       Effect.provideService(AlertSink, { send: () => Effect.void })
     )
-    const counts = yield* store.errorsInWindow(options.window, options.taskName)
     return { ...options, counts, alerts }
   })
 

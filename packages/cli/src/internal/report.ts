@@ -4,18 +4,15 @@
  *
  * @internal
  */
-import type {
-  ErrorAnalysis,
-  ErrorCategory,
-  ErrorSample,
-  RetryOutcome,
-  Suggestion,
-  TimeWindow
-} from "@intelligent-retry/core"
+import type { ErrorCategory, RetryOutcome, RetryStats } from "@intelligent-retry/core"
 import { categories, outcomes } from "@intelligent-retry/core"
 import * as Effect from "effect/Effect"
 import type { CliError } from "./errors.js"
 import type { Fleet } from "./fleet.js"
+
+type ErrorAnalysis = RetryStats.ErrorAnalysis
+type ErrorSample = RetryStats.ErrorSample
+type TimeWindow = RetryStats.TimeWindow
 
 /**
  * Everything `report` prints, and `--json` prints as is.
@@ -48,7 +45,7 @@ export interface FleetReport {
  *
  * @internal
  */
-export interface TaskSuggestion extends Suggestion {
+export interface TaskSuggestion extends RetryStats.Suggestion {
   readonly task: string
 }
 

@@ -171,6 +171,8 @@ export const open = (target: DatabaseTarget): Effect.Effect<Fleet, CliError, Sco
           const name = task === undefined ? undefined : RetryStats.storedTaskName(task)
           return RetryStats.analysisFromCounters(task, countersOf(rows, name), { from, to: now })
         })),
+      errorsInWindow: (window, task) => read(SqlRetryStats.errorsInWindow(window, task)),
+      samples: (since) => read(samplesFrom(since)),
       timeline: (from) => read(Effect.map(rowsFrom(minuteOf(from)), (rows) => timelineOf(rows)))
     }
     // Fail now, with a clear message, if the database holds no statistics tables.
