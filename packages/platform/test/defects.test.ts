@@ -37,7 +37,7 @@ describe("defect 2: a 3xx is never retried", () => {
         const client = fake.client.pipe(IntelligentHttpClient.withIntelligentRetry({ strategies: retrying }))
         const store = yield* RetryStats.make({ metrics: false })
         const exit = yield* runVirtual(
-          client.get("https://carrier.example/track/1").pipe(Effect.provideService(RetryStats, store))
+          client.get("https://carrier.example/track/1").pipe(Effect.provideService(RetryStats.RetryStats, store))
         )
         expect(Exit.isFailure(exit)).toBe(true)
         expect(fake.times).toEqual([0])
@@ -141,7 +141,7 @@ describe("defect 7: deterministic fetch failures are permanent_error", () => {
             IntelligentHttpClient.withIntelligentRetry({ strategies: retrying })
           )
           const exit = yield* client.get(server.url("/loop")).pipe(
-            Effect.provideService(RetryStats, store),
+            Effect.provideService(RetryStats.RetryStats, store),
             Effect.exit
           )
           expect(Exit.isFailure(exit)).toBe(true)
@@ -164,7 +164,7 @@ describe("defect 7: deterministic fetch failures are permanent_error", () => {
           IntelligentHttpClient.withIntelligentRetry({ strategies: retrying })
         )
         const url = server.url("/track").replace("http://", "http://user:pass@")
-        const exit = yield* client.get(url).pipe(Effect.provideService(RetryStats, store), Effect.exit)
+        const exit = yield* client.get(url).pipe(Effect.provideService(RetryStats.RetryStats, store), Effect.exit)
         expect(Exit.isFailure(exit)).toBe(true)
         expect(server.arrivals).toHaveLength(0)
         const analysis = yield* store.analyzeTaskErrors()
