@@ -166,6 +166,10 @@ describeWithServices("intelligent-retry serve, in headless Chromium", ["chromium
     expect(await shown(page, "sync_orders")).toEqual(expected(after[1]))
 
     await page.screenshot({ path: path.join(output, "dashboard.png"), fullPage: true })
+    fs.writeFileSync(
+      path.join(output, "measurements.json"),
+      JSON.stringify({ pageUpdatedAfterFlushMillis: tookMillis })
+    )
     expect(fs.statSync(path.join(output, "dashboard.png")).size).toBeGreaterThan(10_000)
   }, 120_000)
 })
