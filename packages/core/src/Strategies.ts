@@ -390,8 +390,14 @@ export class RetryStrategies extends Context.Reference<RetryStrategies>()("@inte
 
 /**
  * Compiles a table to a `Schedule` over errors for plain `Effect.retry`: each error is classified,
- * each category counts its own retries with its own policy, server hints are honoured, and the
- * optional run-wide caps apply. Throws an `InvalidPolicyError` for an invalid `maxElapsed`.
+ * its category's compiled schedule (`RetryPolicy.toSchedule`) is stepped, and the run-wide rules
+ * of `withIntelligentRetry` are laid over it by the same code, in the same order: the `retryable`
+ * veto, `maxAttempts`, `maxElapsed` and the current `RetryBudget` (drawn on under `budgetKey`,
+ * default `"default"`). Throws an `InvalidPolicyError` for an invalid `maxElapsed`.
+ *
+ * **Details**: a schedule only sees failures, so unlike `withIntelligentRetry` it cannot deposit
+ * the successes that refill a budget; statistics are not recorded either. Prefer
+ * `withIntelligentRetry` where you can.
  *
  * @example
  * ```ts
@@ -411,6 +417,8 @@ export const toSchedule = (
   options?: ClassifierOptions & {
     readonly maxAttempts?: number | undefined
     readonly maxElapsed?: Duration.DurationInput | undefined
+    readonly retryable?: ((error: any) => boolean) | undefined
+    readonly budgetKey?: string | undefined
   }
 ): Schedule.Schedule<Duration.Duration, unknown> => {
   const maxElapsed = options?.maxElapsed === undefined
