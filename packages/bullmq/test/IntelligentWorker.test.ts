@@ -301,6 +301,38 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
     30_000
   )
 
+  it("a handed-off job promoted early (job.promote()) is delayed again until its resumeAt", async () => {
+    const target = await server((_, nth) =>
+      nth === 1 ? { status: 429, headers: { "retry-after": "2" } } : { status: 200 }
+    )
+    const name = uniqueQueue("promote")
+    const queue = queueFor(name)
+    const processor = IntelligentWorker.processor(
+      (job: Job<{ path: string }>) =>
+        HttpClient.get(`${target.url}/${job.data.path}`).pipe(
+          Effect.flatMap(HttpClientResponse.filterStatusOk),
+          Effect.flatMap((r) => r.text)
+        ),
+      {
+        after: "1 second",
+        strategies: { api_rate_limit: { decision: "retry_with_delay", maxRetries: 3, baseDelay: 100, jitter: false } },
+        layer: FetchHttpClient.layer
+      }
+    )
+    const worker = new Worker(name, processor, { connection: connect() })
+    cleanups.push(() => worker.close().then(() => processor.dispose()))
+    const job = await queue.add("track", { path: "track/promoted" })
+    await until(async () => (await stateOf(queue, job.id!)) === "delayed", 15_000, () => "the hand-off")
+    const { resumeAt } = (await queue.getJob(job.id!))!.data[IntelligentWorker.dataKey] as IntelligentWorker.Saved
+    await (await queue.getJob(job.id!))!.promote()
+    // picked up at once, found early, delayed again
+    await until(async () => (await stateOf(queue, job.id!)) === "delayed", 5_000, () => "the second delay")
+    expect(target.requests).toHaveLength(1)
+    await until(async () => (await stateOf(queue, job.id!)) === "completed", 15_000, () => "completion")
+    expect(target.requests).toHaveLength(2)
+    expect(target.requests[1].at).toBeGreaterThanOrEqual(resumeAt)
+  }, 30_000)
+
   it("100 jobs through 4 worker processes, one killed mid-run: every job ends exactly once, none lost", async () => {
     // every job: one 429 with Retry-After: 1 (handed off), then 200
     const target = await server((_, nth) =>
