@@ -10,7 +10,7 @@
 import type * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
-import { decodeDuration as decodeDurationInput, show } from "./policy.js"
+import { decodeDuration as decodeDurationInput, scrubbed, show } from "./policy.js"
 
 export {
   /** @internal */
@@ -34,9 +34,14 @@ export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
   message: Schema.String
 }) {}
 
-/** An {@link InvalidPolicyError} whose message reads `Invalid <field>: <reason>`. @internal */
+/**
+ * An {@link InvalidPolicyError} whose message reads `Invalid <field>: <reason>`. The value kept is
+ * scrubbed of secrets (URL credentials, tokens), as `show` renders them.
+ *
+ * @internal
+ */
 export const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
-  new InvalidPolicyError({ field, value, message: `Invalid ${field}: ${reason}` })
+  new InvalidPolicyError({ field, value: scrubbed(value), message: `Invalid ${field}: ${reason}` })
 
 /** The same, as the left of an `Either`. @internal */
 export const fail = (field: string, value: unknown, reason: string): Either.Either<never, InvalidPolicyError> =>
