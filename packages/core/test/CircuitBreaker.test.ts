@@ -207,7 +207,7 @@ describe("CircuitBreaker", () => {
       Effect.gen(function*() {
         const { call } = yield* dependency
         let failed = false
-        const flaky = Effect.suspend(() => (failed ? call("ok") : ((failed = true), call(down))))
+        const flaky = Effect.suspend(() => (failed ? call<NetworkError>("ok") : ((failed = true), call(down))))
         yield* flaky.pipe(
           withIntelligentRetry({
             task: "track",
