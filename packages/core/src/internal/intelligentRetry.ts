@@ -14,6 +14,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Tracer from "effect/Tracer"
@@ -189,6 +190,10 @@ const awaitable = (result: unknown): Effect.Effect<unknown, unknown> => {
   return Effect.tryPromise({ try: () => Promise.resolve(result), catch: (cause) => cause })
 }
 
+/** `Duration.format` for waits a day or shorter; longer ones (and absurd ones) in whole milliseconds. */
+const formatWait = (millis: number): string =>
+  millis <= 86_400_000 ? Duration.format(Duration.millis(millis)) : `${millis}ms`
+
 /**
  * Runs a user callback so that nothing it does reaches the loop: a failure, a defect, a throw, a
  * rejected promise (any thenable) or junk is logged and ignored, and past `timeout` milliseconds
@@ -255,7 +260,8 @@ class Run<A, E, R> {
     readonly stats: RetryStatsService,
     readonly budget: RetryBudgetService | undefined,
     readonly clock: Clock.Clock,
-    readonly span: Tracer.Span | undefined
+    readonly span: Tracer.Span | undefined,
+    readonly logLevel: LogLevel.LogLevel
   ) {
     const now = clock.unsafeCurrentTimeMillis()
     const resumed = compiled.handoff?.state
@@ -294,21 +300,12 @@ class Run<A, E, R> {
     const now = this.clock.unsafeCurrentTimeMillis()
     const category = classifyWith(error, this.classifier)
     const hint = call(() => hintMillis(error, now))
-    const { budgetKey, task } = this.compiled
+    const task = this.compiled.task
     if (this.stats.enabled) this.stats.unsafeRecordFailure(task, category, error, this.state.attempts + 1, now)
-    const retryable = this.compiled.retryable
-    // A user's veto ends the run before the budget is charged: no retry follows this failure.
-    if (retryable !== undefined && call(() => retryable(error)) === false) {
-      this.state = { ...this.state, attempts: this.state.attempts + 1 }
-      this.last = category
-      return this.stop(RetryOutcome.NOT_RETRYABLE, category, error)
-    }
-    const allowed = this.budget === undefined || this.budget.unsafeOnFailure(budgetKey, category, hint !== undefined)
-    return Effect.flatMap(decide(this.plan, this.state, category, hint, now), (step) => {
+    return Effect.flatMap(decide(this.plan, this.state, category, error, hint, now, this.budget), (step) => {
       this.state = step.state
       this.last = category
       if (step._tag === "Stop") return this.stop(step.outcome, category, error)
-      if (!allowed) return this.stop(RetryOutcome.BUDGET_EXHAUSTED, category, error)
       const attempt = step.state.attempts
       if (this.stats.enabled) this.stats.unsafeRecordRetry(task, category, step.wait, now)
       if (this.span !== undefined) {
@@ -332,11 +329,37 @@ class Run<A, E, R> {
         hint: hint === undefined ? undefined : Duration.millis(hint),
         error
       }
-      return Effect.zipRight(
+      const announced = Effect.zipRight(
         guarded(this.compiled.onRetry, info, "onRetry", this.compiled.callbackTimeout),
         this.pause(step.wait, category, error)
       )
+      return this.logLevel._tag === "None" ? announced : Effect.zipRight(this.log(info, step.policy), announced)
     })
+  }
+
+  /**
+   * The line for a scheduled retry, as Celery's `Retry in 60s: …`: the task, the category, the
+   * attempt and the wait, in the message and as annotations. Never the error itself: it may carry
+   * a secret.
+   */
+  log(info: RetryInfo<E>, policy: RetryPolicy): Effect.Effect<void> {
+    const wait = Duration.toMillis(info.wait)
+    return Effect.suspend(() =>
+      Effect.logWithLevel(
+        this.logLevel,
+        `Retry in ${formatWait(wait)}: ${info.task} attempt ${info.attempt} failed with ${info.category} ` +
+          `(retry ${info.categoryAttempt} of ${policy.maxRetries})`
+      )
+    ).pipe(
+      Effect.annotateLogs({
+        "retry.task": info.task,
+        "retry.category": info.category,
+        "retry.attempt": info.attempt,
+        "retry.wait_ms": wait
+      }),
+      // a logger that throws (Effect's default one does on a clock past year 275760) never ends a run
+      Effect.catchAllCause(() => Effect.void)
+    )
   }
 
   /**
@@ -403,7 +426,9 @@ const retrying = <A, E, R>(
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
       enabled: settings.enabled,
-      maxWait: maxWait.right
+      maxWait: maxWait.right,
+      retryable: compiled.retryable,
+      budgetKey: compiled.budgetKey
     }
     const run = new Run(
       self,
@@ -415,7 +440,8 @@ const retrying = <A, E, R>(
       Context.get(context, RetryStats),
       Context.get(context, RetryBudget),
       Context.get(fiber.currentDefaultServices, Clock.Clock),
-      isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined
+      isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined,
+      settings.retryLogLevel ?? LogLevel.Info
     )
     // Every run that reached its first failure ends with exactly one outcome: one that ended by
     // interruption is `interrupted`, one that ended by a defect (an attempt after a retry died) is

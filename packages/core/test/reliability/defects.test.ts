@@ -12,6 +12,7 @@ import {
   RetryConfig,
   RetryPolicy,
   RetryStats,
+  Strategies,
   TemporaryError,
   withIntelligentRetry
 } from "@intelligent-retry/core"
@@ -342,5 +343,40 @@ describe("classification and parsing, tightened", () => {
     ) expect(parse(impossible), impossible).toBeUndefined()
     // a leap day that exists
     expect(parse("Thu, 29 Feb 2028 00:00:00 GMT")).toBe(Date.UTC(2028, 1, 29) - now)
+  })
+})
+
+describe("defect 6: a strategies table mutated after first use", () => {
+  it.effect("is frozen when first decoded: a later change throws at once instead of being ignored", () =>
+    Effect.gen(function*() {
+      const table: Record<string, any> = {
+        temporary_error: { decision: "retry_with_delay", maxRetries: 2, baseDelay: [1, 0] }
+      }
+      const { effect, times } = scripted([new TemporaryError({ message: "503" })])
+      yield* runVirtual(effect.pipe(withIntelligentRetry({ strategies: table })))
+      expect(times).toEqual([0, 1000])
+      expect(Object.isFrozen(table)).toBe(true)
+      expect(() => {
+        table.temporary_error = { decision: "no_retry" }
+      }).toThrow(TypeError)
+      expect(() => {
+        table.temporary_error.maxRetries = 0
+      }).toThrow(TypeError)
+      expect(() => {
+        table.temporary_error.baseDelay[0] = 1e9
+      }).toThrow(TypeError)
+      // a new table is decoded afresh, and an invalid one is reported
+      const invalid = Strategies.decodeTable({ ...table, temporary_error: { decision: "no_retry", maxRetries: -1 } })
+      expect(Either.isLeft(invalid) && invalid.left.field).toBe("strategies.temporary_error.maxRetries")
+    }))
+
+  it("a table that cannot be frozen (a Proxy) is decoded on every use", () => {
+    const target: Record<string, unknown> = { temporary_error: { decision: "retry_with_delay" } }
+    const proxy = new Proxy(target, {
+      preventExtensions: () => false
+    })
+    expect(Either.isRight(Strategies.decodeTable(proxy))).toBe(true)
+    target.temporary_error = { decision: "retry_with_delay", maxRetries: -1 }
+    expect(Either.isLeft(Strategies.decodeTable(proxy))).toBe(true)
   })
 })
