@@ -10,6 +10,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type { DeliveryOptions, RetryStatsSink } from "../../RetryStats.js"
@@ -150,21 +151,26 @@ export const makeWithSink = (
       })
       return Effect.zipLeft(step, reportDrops)
     }))
-    store.deliver = Effect.asVoid(writeAll)
+    // a flush whose write fails wakes the delivery fiber, which then retries with backoff instead
+    // of waiting for the next bucket boundary
+    const wake = yield* Queue.sliding<void>(1)
+    store.deliver = Effect.flatMap(writeAll, (written) => written ? Effect.void : Queue.offer(wake, undefined))
 
     const width = options.bucketWidthMillis
+    const pending = () => outbox.aggregates.length > 0 || outbox.samples.length > 0
     const loop = (backoff: number, failing: boolean): Effect.Effect<never> =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
-        const boundary = (Math.floor(now / width) + 1) * width
-        const wait = failing ? Math.min(backoff, Math.max(1, boundary - now)) : Math.max(1, boundary - now)
-        return Effect.sleep(Duration.millis(wait))
+        const toBoundary = Math.max(1, (Math.floor(now / width) + 1) * width - now)
+        const wait = pending() ? Math.min(backoff, toBoundary) : toBoundary
+        return Effect.raceFirst(Effect.sleep(Duration.millis(wait)), Queue.take(wake))
       }).pipe(
         Effect.zipRight(Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
           return Effect.tap(store.fold(now), () => outbox.handOff(Math.floor(now / width)))
         })),
         Effect.zipRight(writeAll),
+        // the first retry waits `retryBase`, then the wait doubles up to `retryMax`
         Effect.flatMap((written) =>
           written
             ? loop(delivery.retryBaseMillis, false)
