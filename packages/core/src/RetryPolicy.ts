@@ -119,16 +119,18 @@ export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
 
 /**
  * An {@link InvalidPolicyError} for `field`, whose message reads `Invalid <field>: <reason>`. For
- * packages that validate their own options the same way.
+ * packages that validate their own options the same way. A string `value` is kept scrubbed of
+ * secrets (`"password=hunter2"` becomes `"password=***"`), as {@link describe} shows values.
  *
  * @since 0.1.0
  * @category errors
  */
 export const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
-  new InvalidPolicyError({ field, value, message: `Invalid ${field}: ${reason}` })
+  new InvalidPolicyError({ field, value: internal.scrubbed(value), message: `Invalid ${field}: ${reason}` })
 
 /**
- * A short, safe rendering of any value for error messages: strings quoted, long values cut, and
+ * A short, safe rendering of any value for error messages: strings quoted, secrets in them masked
+ * (URL credentials, `password=…`, tokens: see the statistics' scrubbing), long values cut, and
  * values that cannot be rendered (cycles, throwing getters) named by their type. Never throws.
  *
  * @since 0.1.0

@@ -185,6 +185,41 @@ export const decodeSettings = (
   prefix = "",
   source?: string
 ): Either.Either<Settings, InvalidPolicyError> => {
+  try {
+    return decodeReadableSettings(input, prefix, source)
+  } catch {
+    // a getter that throws, a hostile or revoked Proxy: an invalid configuration, not a defect
+    const key = throwingKey(input)
+    const where = source === undefined ? "" : ` (in ${source})`
+    return Either.left(
+      key === undefined
+        ? invalid(source ?? "settings", "(unreadable)", `must be a readable object of settings${where}`)
+        : invalid(`${prefix}${key}`, "(unreadable)", `could not be read: its getter threw${where}`)
+    )
+  }
+}
+
+/** The first own key of `input` whose value throws when read, if any can be listed. */
+const throwingKey = (input: unknown): string | undefined => {
+  try {
+    for (const key of Object.keys(input as object)) {
+      try {
+        void (input as Record<string, unknown>)[key]
+      } catch {
+        return key
+      }
+    }
+  } catch {
+    // the keys themselves cannot be listed
+  }
+  return undefined
+}
+
+const decodeReadableSettings = (
+  input: unknown,
+  prefix: string,
+  source: string | undefined
+): Either.Either<Settings, InvalidPolicyError> => {
   const where = source === undefined ? "" : ` (in ${source})`
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return Either.left(
@@ -295,7 +330,8 @@ export const readJsonFile = (path: string): Effect.Effect<Settings, InvalidPolic
   }).pipe(
     Effect.flatMap((text) =>
       Effect.try({
-        try: (): unknown => JSON.parse(text),
+        // a UTF-8 byte-order mark, as some Windows editors write, is not part of the JSON text
+        try: (): unknown => JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text),
         catch: (cause) => invalid(path, path, `is not valid JSON (${messageOf(cause)})`)
       })
     ),
