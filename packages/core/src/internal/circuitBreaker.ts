@@ -30,12 +30,12 @@ import { RetryClassifier } from "../Classifier.js"
 import { ErrorCategory } from "../ErrorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
-import type { InvalidPolicyError } from "../RetryPolicy.js"
-import { decodeDuration, invalid } from "../RetryPolicy.js"
 import { RetryStats } from "../RetryStats.js"
 import { classifyWith } from "./classifier.js"
 import { PREFIX } from "./metrics.js"
 import { show } from "./policy.js"
+import type { InvalidPolicyError } from "./validate.js"
+import { decodeDuration, invalid, unknownOption } from "./validate.js"
 
 /** @internal */
 export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitBreaker")
@@ -91,16 +91,8 @@ export const validate = (options: CircuitBreakerOptions): Either.Either<CircuitB
   if (typeof options !== "object" || options === null) {
     return fail("options", options, `must be an object with at least a key, got ${show(options)}`)
   }
-  for (const name of Object.keys(options)) {
-    if (!optionKeys.has(name)) {
-      const value = (options as any)[name]
-      return fail(
-        `options.${name}`,
-        value,
-        `is not an option of withCircuitBreaker (${[...optionKeys].join(", ")}), got ${show(value)}`
-      )
-    }
-  }
+  const unknown = unknownOption(options, optionKeys, "withCircuitBreaker")
+  if (unknown !== undefined) return Either.left(unknown)
   const { key, task } = options
   if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     return fail("key", key, `must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${show(key)}`)
