@@ -30,8 +30,9 @@ import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
 import { decodeTable, defaults, merge, RetryStrategies } from "../Strategies.js"
+import { isContention } from "./budget.js"
 import { classifyWith, hintMillis } from "./classifier.js"
-import type { Plan, RunState } from "./plan.js"
+import type { Plan, RunState, Step } from "./plan.js"
 import { decide, initial } from "./plan.js"
 import { show } from "./policy.js"
 import { safeCause } from "./redact.js"
@@ -213,10 +214,29 @@ class Run<A, E, R> {
       this.last = category
       return this.stop(RetryOutcome.NOT_RETRYABLE, category, error)
     }
-    const allowed = this.budget === undefined || this.budget.unsafeOnFailure(budgetKey, category, hint !== undefined)
     return Effect.flatMap(decide(this.plan, this.state, category, hint, now), (step) => {
       this.state = step.state
       this.last = category
+      // Every failed attempt is charged, after the decision: only a hint that paces the retry earns
+      // the hinted cost (a zero or past hint paces nothing).
+      const paced = step._tag === "Retry" ? step.paced : hint !== undefined && hint > 0
+      const budget = this.budget
+      if (budget === undefined) return this.proceed(step, true, error, hint, now)
+      const failure = { category, hinted: paced, contention: isContention(error), now }
+      if (budget.onFailure !== undefined) {
+        return Effect.flatMap(
+          budget.onFailure(budgetKey, failure),
+          (allowed) => this.proceed(step, allowed, error, hint, now)
+        )
+      }
+      return this.proceed(step, budget.unsafeOnFailure(budgetKey, failure), error, hint, now)
+    })
+  }
+
+  proceed(step: Step, allowed: boolean, error: E, hint: number | undefined, now: number): Effect.Effect<A, E, R> {
+    const category = step.category
+    const task = this.compiled.task
+    {
       if (step._tag === "Stop") return this.stop(step.outcome, category, error)
       if (!allowed) return this.stop(RetryOutcome.BUDGET_EXHAUSTED, category, error)
       const attempt = step.state.attempts
@@ -244,7 +264,7 @@ class Run<A, E, R> {
       }
       const next = step.wait > 0 ? Effect.zipRight(Effect.sleep(info.wait), this.attempt) : this.attempt
       return Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), next)
-    })
+    }
   }
 
   stop(outcome: FailureOutcome, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {

@@ -63,6 +63,12 @@ export type Step =
     readonly n: number
     /** Milliseconds to wait before the next attempt. */
     readonly wait: number
+    /**
+     * Whether a server hint paces this retry: a hint above zero that the wait follows, because it
+     * is longer than the policy's own wait or because the policy follows hints exactly. Only such
+     * a retry earns a budget's hinted cost: a zero or past hint paces nothing.
+     */
+    readonly paced: boolean
     readonly state: RunState
   }
   | {
@@ -83,7 +89,8 @@ const with1 = (xs: ReadonlyArray<number>, i: number, x: number): ReadonlyArray<n
  * Decides what follows a failure of `category` at time `now`, carrying the server's `hint`
  * (milliseconds) if any. Checks, in order: enabled, `no_retry`, the category's `maxRetries`,
  * `maxAttempts`, a hint above `maxDelay`, then computes the wait (jitter from `Random`, raised
- * to the hint) and checks `maxElapsed` against it.
+ * to the hint, or the hint itself plus its spread under `hint: "exact"`) and checks `maxElapsed`
+ * against it.
  *
  * @internal
  */
@@ -106,8 +113,16 @@ export const decide = (
   if (plan.maxAttempts !== undefined && attempts >= plan.maxAttempts) return stop(RetryOutcome.STOPPED_BY_CAP)
   if (hint !== undefined && hint > Duration.toMillis(policy.maxDelay)) return stop(RetryOutcome.HINT_EXCEEDS_MAX_DELAY)
   const nominal = nominalWait(policy, n)
+  const exact = hint !== undefined && policy.hint === "exact"
   const retry = (drawn: number, r: number): Effect.Effect<Step> => {
-    const wait = hint === undefined || drawn >= hint ? drawn : aboveHint(policy, hint, r)
+    const wait = hint === undefined
+      ? drawn
+      : exact
+      ? spreadAbove(policy, hint, r)
+      : drawn >= hint
+      ? drawn
+      : aboveHint(policy, hint, r)
+    const paced = hint !== undefined && hint > 0 && (exact || hint > drawn)
     if (plan.maxElapsed !== undefined && now - state.start + wait > plan.maxElapsed) {
       return stop(RetryOutcome.STOPPED_BY_CAP)
     }
@@ -117,6 +132,7 @@ export const decide = (
       policy,
       n,
       wait,
+      paced,
       state: {
         attempts,
         retries: with1(state.retries, i, n + 1),
@@ -125,7 +141,7 @@ export const decide = (
       }
     })
   }
-  if (policy.jitter === false) return retry(nominal, 0)
+  if (policy.jitter === false && !exact) return retry(nominal, 0)
   const previous = state.previous[i] < 0 ? Duration.toMillis(policy.baseDelay) : state.previous[i]
   return Effect.flatMap(Random.next, (r) => retry(jittered(policy, n, nominal, previous, r), r))
 }
@@ -139,9 +155,16 @@ export const decide = (
  * @internal
  */
 export const aboveHint = (policy: RetryPolicy, hint: number, r: number): number =>
-  policy.jitter === false
-    ? hint
-    : Math.min(Duration.toMillis(policy.maxDelay), hint + Math.floor(r * Math.min(hint / 10, HINT_SPREAD_MAX)))
+  policy.jitter === false ? hint : spreadAbove(policy, hint, r)
+
+/**
+ * The wait of a policy that follows hints exactly: the hint plus r × min(10% of the hint, 1 second),
+ * jitter or not, capped by `maxDelay`, in whole milliseconds.
+ *
+ * @internal
+ */
+export const spreadAbove = (policy: RetryPolicy, hint: number, r: number): number =>
+  Math.min(Duration.toMillis(policy.maxDelay), hint + Math.floor(r * Math.min(hint / 10, HINT_SPREAD_MAX)))
 
 /** The largest spread above a server hint, in milliseconds. @internal */
 export const HINT_SPREAD_MAX = 1000

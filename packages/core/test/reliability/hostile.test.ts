@@ -11,6 +11,7 @@ import {
   currentStrategyFor,
   isErrorCategory,
   type RetryAlert,
+  RetryBudget,
   RetryMonitor,
   RetryStats,
   type RetryStatsService,
@@ -70,6 +71,8 @@ const runWith = (value: unknown, store: RetryStatsService, logs: Layer.Layer<nev
       }),
       Effect.provideService(RetryStats, store),
       Effect.provide(logs),
+      // every run is retried once, as its policy says: no budget across these hundreds of runs
+      Effect.provide(RetryBudget.layerNone),
       Effect.withClock(new VirtualClock())
     )
   )

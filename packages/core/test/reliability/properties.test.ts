@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   type ErrorCategory,
+  RetryBudget,
   type RetryInfo,
   RetryPolicy,
   type RetryPolicyInput,
@@ -197,6 +198,8 @@ const runOnce = (
         onFailure: (info) => Effect.sync(() => (failureOutcome = info.outcome))
       }),
       Effect.provideService(RetryStats, spy(store, recorded)),
+      // a fresh default budget per run: an isolated run is exactly as its policy says
+      Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
       Effect.withRandom(Random.make(seed)),
       Effect.withClock(clock)
     )
@@ -640,6 +643,7 @@ describe("properties of the compiled schedules, 10,000 runs each", () => {
                 script(errors, times).pipe(
                   withIntelligentRetry({ strategies, ...options }),
                   Effect.provideService(RetryStats, store),
+                  Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
                   Effect.withRandom(Random.make(seed))
                 )
               )
