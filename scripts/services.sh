@@ -104,14 +104,14 @@ as_postgres() {
 started_redis=0
 started_pg=0
 
-# Stops what this process started (run), or what `start` recorded as started (stop).
+# Stops what this process started: `run` stops what it started itself, `stop` what `start` recorded.
 stop_all() {
-  if [ "$started_redis" = 1 ] || [ -f "$state/redis.started" ]; then
+  if [ "$started_redis" = 1 ]; then
     rm -f "$state/redis.started"
     if [ -f "$state/redis.pid" ]; then kill "$(cat "$state/redis.pid")" 2>/dev/null || true; fi
     log "redis stopped"
   fi
-  if [ "$started_pg" = 1 ] || [ -f "$state/pg.started" ]; then
+  if [ "$started_pg" = 1 ]; then
     rm -f "$state/pg.started"
     find_pg_bin
     as_postgres "$pg_bin/pg_ctl" -D "$state/pg" -m fast -w stop >/dev/null 2>&1 || true
@@ -138,7 +138,11 @@ case "${1:-}" in
     [ "$started_pg" = 0 ] || touch "$state/pg.started"
     print_env
     ;;
-  stop) stop_all ;;
+  stop)
+    [ ! -f "$state/redis.started" ] || started_redis=1
+    [ ! -f "$state/pg.started" ] || started_pg=1
+    stop_all
+    ;;
   env) print_env ;;
   run)
     shift

@@ -7,7 +7,9 @@
  * Server hints raise the wait. Every failed attempt, retry and outcome is recorded into the current
  * `RetryStats`.
  *
- * Only typed failures are retried: defects and interruptions never are. After the last attempt the
+ * Only typed failures are retried: defects and interruptions never are. Every run that reaches its
+ * first failure ends with exactly one outcome in `RetryStats`, including a run interrupted
+ * (`interrupted`) or ended by a defect (`died`). After the last attempt the
  * last original error surfaces, not a wrapper, so `E` is unchanged. No requirement is added to `R`:
  * every service read (strategies, classifier, statistics, configuration, budget) is a
  * `Context.Reference` with a working default.
@@ -18,10 +20,13 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type { ClassifierOptions, ClassifyFn, TagMap } from "./Classifier.js"
 import type { ErrorCategory } from "./ErrorCategory.js"
+import * as handoff from "./internal/handoff.js"
 import * as internal from "./internal/intelligentRetry.js"
 import type { RetryDecision } from "./RetryDecision.js"
+import type { RetryHandoff } from "./RetryErrors.js"
 import type { FailureOutcome } from "./RetryOutcome.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
+import type { RetryState } from "./RetryState.js"
 import type { StrategyTable, StrategyTableInput } from "./Strategies.js"
 
 /**
@@ -87,10 +92,22 @@ export interface IntelligentRetryOptions<E> {
   readonly classify?: ClassifyFn<E> | undefined
   /** An exhaustive map from every `_tag` of `E` to a category; tried before `classify`. */
   readonly byTag?: TagMap<E> | undefined
-  /** Called before each wait. A callback that fails or dies is logged and ignored. */
+  /**
+   * Called before each wait, and waited for. A callback that fails, dies, throws, returns a
+   * rejected promise (any thenable is awaited) or runs past `callbackTimeout` is logged and ignored:
+   * it never breaks the retry loop.
+   */
   readonly onRetry?: ((info: RetryInfo<E>) => Effect.Effect<unknown, unknown>) | undefined
-  /** Called when the run gives up, before its error surfaces. Failures are logged and ignored. */
+  /**
+   * Called when the run gives up, before its error surfaces, under the same guard as `onRetry`.
+   */
   readonly onFailure?: ((info: FailureInfo<E>) => Effect.Effect<unknown, unknown>) | undefined
+  /**
+   * How long `onRetry` or `onFailure` may run: past it the callback is interrupted (and left to
+   * finish in the background if it refuses interruption), a warning is logged, and the run goes
+   * on. At least 1 ms, below 2³¹ − 1 ms. Default: 5 seconds.
+   */
+  readonly callbackTimeout?: Duration.DurationInput | undefined
   /** The most attempts of the whole run, all categories together, an integer ≥ 1. */
   readonly maxAttempts?: number | undefined
   /** No retry whose wait would end later than this after the run started. */
@@ -130,6 +147,67 @@ export const withIntelligentRetry: {
   <E>(options?: IntelligentRetryOptions<NoInfer<E>>): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, options?: IntelligentRetryOptions<NoInfer<E>>): Effect.Effect<A, E, R>
 } = internal.withIntelligentRetry
+
+/**
+ * Options of {@link withHandoff}: those of {@link withIntelligentRetry}, plus `after` and `state`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HandoffOptions<E> extends IntelligentRetryOptions<E> {
+  /**
+   * The shortest wait that is handed off instead of slept: the first wait of at least this much
+   * ends the run with a `RetryHandoff`. Shorter waits are slept in-process as usual. Required; a
+   * non-negative duration (`Duration.infinity` never hands off).
+   */
+  readonly after: Duration.DurationInput
+  /**
+   * The saved state to resume: the `state` of the `RetryHandoff` that ended the previous part of
+   * this logical run, as it was or after a JSON round trip. It is decoded before the run; a state
+   * that is not valid makes the effect die with an `InvalidPolicyError` naming the field. Default:
+   * a new run.
+   */
+  readonly state?: RetryState | undefined
+}
+
+/**
+ * Like {@link withIntelligentRetry}, but a wait of at least `after` is not slept: the run fails
+ * with a `RetryHandoff` carrying when to resume (`resumeAt`, exactly the clock's time plus the
+ * wait) and the run's `state`. Running the effect again with that `state` continues the same
+ * logical run. This is how a queue worker hands a 5-minute rate-limit wait to its queue (see
+ * `@intelligent-retry/bullmq`) instead of holding the job in memory, where a restart would lose it.
+ *
+ * **Details**
+ *
+ * - Counters carry on: a category with 3 retries hands off at most 3 times, and its 4th failure
+ *   ends the run as `exhausted`; `maxAttempts` counts every attempt of every part of the run.
+ * - `maxElapsed` counts from the original start (`state.start`), not from the resumption.
+ * - Statistics count one run: a hand-off records the failure and the retry but no outcome; the
+ *   final part records the run's only outcome (`recovered` when a resumed attempt succeeds).
+ * - A resumed run honours the current strategies, so a table changed between the parts applies
+ *   to the rest of the run.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { IntelligentRetry, RateLimitError, type RetryState } from "@intelligent-retry/core"
+ *
+ * declare const call: Effect.Effect<string, RateLimitError>
+ * declare const saved: RetryState.RetryState | undefined
+ *
+ * // waits under 10 s are slept; a longer one fails with RetryHandoff
+ * const program = call.pipe(IntelligentRetry.withHandoff({ after: "10 seconds", state: saved }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withHandoff: {
+  <E>(
+    options: HandoffOptions<NoInfer<E>>
+  ): <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | RetryHandoff, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: HandoffOptions<NoInfer<E>>): Effect.Effect<A, E | RetryHandoff, R>
+} = handoff.withHandoff
 
 /**
  * The category and policy that would apply to an error.

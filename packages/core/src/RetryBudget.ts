@@ -41,7 +41,7 @@ import type { InvalidPolicyError } from "./RetryPolicy.js"
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: typeof internal.TypeId = internal.TypeId
+export const TypeId: unique symbol = internal.TypeId
 
 /**
  * @since 0.1.0

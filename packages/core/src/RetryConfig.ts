@@ -33,6 +33,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ErrorCategory } from "./ErrorCategory.js"
@@ -122,7 +123,7 @@ export const settingsPrefix: "INTELLIGENT_RETRY_CONFIG" = internal.SETTINGS_PREF
  * @since 0.1.0
  * @category schemas
  */
-export const SettingsSchema: typeof internal.SettingsSchema = internal.SettingsSchema
+export const SettingsSchema = internal.SettingsSchema
 
 /**
  * Resolves the configuration without installing it. See `RetryConfig.resolve`.
@@ -326,6 +327,14 @@ export declare namespace RetryConfig {
      * always set it. Read it with `RetryConfig.monitoring`.
      */
     readonly monitoring?: Monitoring | undefined
+    /**
+     * The ceiling of every wait of `withIntelligentRetry`, computed or hinted: policies' `maxDelay`
+     * is read as `min(maxDelay, maxWait)`, and a server hint above it ends the run with
+     * `hint_exceeds_max_delay`. A finite duration of at least 1 ms and below 2³¹ − 1 ms (about
+     * 24.8 days: Node's timers fire at once past that); anything else makes the run die with an
+     * `InvalidPolicyError` naming `RetryConfig.maxWait`. Default: 24 hours.
+     */
+    readonly maxWait?: Duration.DurationInput | undefined
   }
 
   /**

@@ -4,10 +4,11 @@
  *
  * @since 0.1.0
  */
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import { hasProperty } from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { ErrorCategory } from "./ErrorCategory.js"
+import { categories, ErrorCategory } from "./ErrorCategory.js"
+import { RetryState } from "./internal/retryStateSchema.js"
 
 /**
  * The identifier shared by the six error classes.
@@ -183,3 +184,130 @@ export const isRetryError = (u: unknown): u is RetryError => hasProperty(u, Type
  */
 export const retryAfter = (error: RetryError): Duration.Duration | undefined =>
   error._tag === "RateLimitError" ? error.retryAfter : undefined
+
+/**
+ * A run of `IntelligentRetry.withHandoff` stopped before a wait of at least its `after`, instead of
+ * sleeping through it: whoever runs the effect (a queue worker) must run it again, with `state`,
+ * at `resumeAt`. Not one of the six classified errors: a hand-off is not a failure of the work.
+ *
+ * **Details**
+ *
+ * The failure and the retry are already recorded in statistics, and the retry budget has paid for
+ * the retry; the run's outcome is not recorded yet: the resumed run records it. `resumeAt` is
+ * exactly the clock's time at the hand-off plus `wait`. `state` is plain JSON:
+ * `JSON.parse(JSON.stringify(handoff.state))` is a valid `state` to resume from.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Effect } from "effect"
+ * import { IntelligentRetry, RateLimitError } from "@intelligent-retry/core"
+ *
+ * declare const call: Effect.Effect<string, RateLimitError>
+ *
+ * const program = call.pipe(
+ *   IntelligentRetry.withHandoff({ after: "10 seconds" }),
+ *   Effect.catchTag("RetryHandoff", (handoff) =>
+ *     Effect.logInfo(`re-enqueue at ${new Date(handoff.resumeAt).toISOString()}`, Duration.format(handoff.wait))
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RetryHandoff extends Schema.TaggedError<RetryHandoff>("@intelligent-retry/core/RetryHandoff")(
+  "RetryHandoff",
+  {
+    /** When to run the effect again: the time of the hand-off plus `wait`, epoch milliseconds. */
+    resumeAt: Schema.Number,
+    /** The wait that was not slept: the policy's wait for this retry, at least the run's `after`. */
+    wait: Schema.DurationFromSelf,
+    /** The category of the failure that led to this retry. */
+    category: Schema.Literal(...categories),
+    /** What the resumed run continues from: attempts, per-category counters, the run's start. */
+    state: RetryState,
+    /** The error of the attempt that failed. */
+    error: Schema.Unknown
+  }
+) {
+  /** @since 0.1.0 */
+  override get message(): string {
+    const at = Number.isFinite(this.resumeAt) ? new Date(this.resumeAt).toISOString() : String(this.resumeAt)
+    return `Handing off after attempt ${this.state.attempts} (${this.category}): resume at ${at}`
+  }
+}
+
+/**
+ * Tells whether a value is a {@link RetryHandoff}.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRetryHandoff = (u: unknown): u is RetryHandoff => hasProperty(u, "_tag") && u._tag === "RetryHandoff"
+
+/**
+ * The identifier of {@link CircuitOpenError}.
+ *
+ * @since 0.1.0
+ * @category type ids
+ */
+export const CircuitOpenTypeId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitOpenError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type CircuitOpenTypeId = typeof CircuitOpenTypeId
+
+/**
+ * A run that `withCircuitBreaker` shed without running it: the breaker of `key` is open (or its
+ * one probe is in flight). `retryAfter` is the remaining open time: after it, one run may probe
+ * the dependency.
+ *
+ * **Details**
+ *
+ * The library never retries it (`classify` answers `permanent_error` for it, whatever the custom
+ * rules say), and it never counts towards opening a breaker.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitOpenError, withCircuitBreaker } from "@intelligent-retry/core"
+ *
+ * declare const callCarrier: Effect.Effect<string, Error>
+ *
+ * const program = callCarrier.pipe(
+ *   withCircuitBreaker({ key: "carrier-api" }),
+ *   Effect.catchTag("CircuitOpenError", (e: CircuitOpenError) => Effect.succeed(`shed, retry in ${e.retryAfter}`))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CircuitOpenError extends Schema.TaggedError<CircuitOpenError>("@intelligent-retry/core/CircuitOpenError")(
+  "CircuitOpenError",
+  {
+    /** The breaker's key: the dependency. */
+    key: Schema.String,
+    /** The remaining open time: after it, one run may probe the dependency. */
+    retryAfter: Schema.DurationFromSelf
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [CircuitOpenTypeId]: CircuitOpenTypeId = CircuitOpenTypeId
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `The circuit breaker of ${JSON.stringify(this.key.slice(0, 128))} is open: runs are shed for another ${
+      Duration.format(this.retryAfter)
+    }`
+  }
+}
+
+/**
+ * Tells whether a value is a {@link CircuitOpenError}.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => hasProperty(u, CircuitOpenTypeId)

@@ -27,8 +27,20 @@ export const RetryOutcome = {
   INTERRUPTED: "interrupted",
   /** A retry budget refused the retry; the error surfaced at once. */
   BUDGET_EXHAUSTED: "budget_exhausted",
+  /**
+   * A circuit breaker (`withCircuitBreaker`) shed the run without running it: the dependency's
+   * breaker was open, or its one probe was in flight. The run failed with `CircuitOpenError`.
+   */
+  CIRCUIT_OPEN: "circuit_open",
   /** Retrying is switched off by configuration (`INTELLIGENT_RETRY_ENABLED=false`); one attempt only. */
-  DISABLED: "disabled"
+  DISABLED: "disabled",
+  /**
+   * The run died after its first failure: an attempt after a retry died (`Effect.die`, a thrown
+   * exception), or the run itself did. The defect surfaces unchanged; the outcome is recorded so that
+   * every run that reached its first failure ends with exactly one outcome. A first attempt that
+   * dies is not a failure: it records nothing.
+   */
+  DIED: "died"
 } as const
 
 /**

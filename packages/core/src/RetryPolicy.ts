@@ -19,6 +19,13 @@
  * sets it to the hint plus that spread (see {@link HintRule}); a hint above `maxDelay` stops
  * retrying.
  *
+ * **The wait ceiling.** No wait, computed or hinted, is ever NaN, infinite or above one ceiling:
+ * `RetryConfig.Settings.maxWait`, 24 hours by default, always below 2³¹ − 1 ms (beyond which Node's
+ * timers fire at once). `maxDelay` is read as `min(maxDelay, ceiling)`, so a huge `backoffFactor`
+ * or an unbounded `maxDelay` gives waits of at most the ceiling, and a hint above the ceiling ends
+ * the run with `hint_exceeds_max_delay`. A `baseDelay` that is infinite or not below 2³¹ − 1 ms is
+ * rejected when the policy is decoded.
+ *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
@@ -69,7 +76,10 @@ export interface RetryPolicy {
   readonly maxRetries: number
   /** The first delay, multiplied by `backoffFactor` for each further retry. */
   readonly baseDelay: Duration.Duration
-  /** No wait exceeds this; a server hint above it stops retrying. */
+  /**
+   * No wait exceeds this, nor the wait ceiling (`RetryConfig.Settings.maxWait`, default 24 hours);
+   * a server hint above either stops retrying.
+   */
   readonly maxDelay: Duration.Duration
   /** Growth of the delay per retry, a finite number ≥ 1. */
   readonly backoffFactor: number
@@ -94,9 +104,15 @@ export interface RetryPolicyInput {
   readonly decision: RetryDecision
   /** Retries allowed within one run, an integer ≥ 0. Default: 3. */
   readonly maxRetries?: number | undefined
-  /** The first delay. Default: 1 second. */
+  /**
+   * The first delay: finite, and below 2³¹ − 1 ms (about 24.8 days, the longest timer Node runs).
+   * Default: 1 second.
+   */
   readonly baseDelay?: Duration.DurationInput | undefined
-  /** The longest wait, and the largest server hint honoured. Default: unbounded. */
+  /**
+   * The longest wait, and the largest server hint honoured. Default: unbounded, which means the
+   * wait ceiling (`RetryConfig.Settings.maxWait`, 24 hours by default) that bounds every policy.
+   */
   readonly maxDelay?: Duration.DurationInput | undefined
   /** Growth of the delay per retry, a finite number ≥ 1. Default: 2. */
   readonly backoffFactor?: number | undefined
@@ -203,8 +219,9 @@ export const decode = (input: RetryPolicyInput): Effect.Effect<RetryPolicy, Inva
 export const make = (input: RetryPolicyInput): RetryPolicy => Either.getOrThrowWith(decodeUnknown(input), (e) => e)
 
 /**
- * The waits of retries 0, 1, …, `maxRetries − 1`, in milliseconds, before jitter and hints.
- * Handy to print a policy, and to check one in a test.
+ * The waits of retries 0, 1, …, `maxRetries − 1`, in milliseconds, before jitter and hints, each
+ * at most the default wait ceiling (24 hours, see `RetryConfig.Settings.maxWait`). Handy to print
+ * a policy, and to check one in a test.
  *
  * @example
  * ```ts
@@ -217,10 +234,11 @@ export const make = (input: RetryPolicyInput): RetryPolicy => Either.getOrThrowW
  * @since 0.1.0
  * @category getters
  */
-export const nominalWaits = (policy: RetryPolicy): ReadonlyArray<number> =>
-  policy.decision === "no_retry"
-    ? []
-    : Array.from({ length: policy.maxRetries }, (_, n) => internal.nominalWait(policy, n))
+export const nominalWaits = (policy: RetryPolicy): ReadonlyArray<number> => {
+  if (policy.decision === "no_retry") return []
+  const bounded = internal.bounded(policy, internal.DEFAULT_MAX_WAIT)
+  return Array.from({ length: policy.maxRetries }, (_, n) => internal.nominalWait(bounded, n))
+}
 
 /**
  * Compiles one policy to a `Schedule` over errors, for plain `Effect.retry`. Every error counts

@@ -124,7 +124,7 @@ export interface TaskStatistics {
  *
  * `recoveryRate` is `recovered / (recovered + failedRuns)`, where `failedRuns` counts runs that
  * ended in a failure outcome (`exhausted`, `not_retryable`, `hint_exceeds_max_delay`,
- * `stopped_by_cap`, `budget_exhausted`, `disabled`): every such run had at least one failed
+ * * `stopped_by_cap`, `budget_exhausted`, `disabled`, `died`): every such run had at least one failed
  * attempt. Interrupted runs are left out: cancellation says nothing about recovery. It is 0 when
  * no run failed at all.
  *

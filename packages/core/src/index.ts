@@ -14,12 +14,18 @@ export type { FailureOutcome } from "./RetryOutcome.js"
 export {
   DataError,
   isRetryError,
+  isRetryHandoff,
   NetworkError,
   PermanentError,
   RateLimitError,
+  RetryHandoff,
   SystemError,
   TemporaryError
 } from "./RetryErrors.js"
+/** @since 0.1.0 */
+export { CircuitOpenError } from "./RetryErrors.js"
+/** @since 0.1.0 */
+export { withCircuitBreaker } from "./CircuitBreaker.js"
 /** @since 0.1.0 */
 export type { RetryError } from "./RetryErrors.js"
 /** @since 0.1.0 */
@@ -35,7 +41,13 @@ export type { StrategyTable, StrategyTableInput } from "./Strategies.js"
 /** @since 0.1.0 */
 export { currentStrategyFor, strategyFor, withIntelligentRetry } from "./IntelligentRetry.js"
 /** @since 0.1.0 */
-export type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "./IntelligentRetry.js"
+export type {
+  FailureInfo,
+  HandoffOptions,
+  IntelligentRetryOptions,
+  RetryInfo,
+  StrategyChoice
+} from "./IntelligentRetry.js"
 /** @since 0.1.0 */
 export { OVERFLOW_TASK, RetryStats } from "./RetryStats.js"
 /** @since 0.1.0 */
@@ -102,3 +114,15 @@ export * as RetryBudget from "./RetryBudget.js"
  * @since 0.1.0
  */
 export * as RetryErrors from "./RetryErrors.js"
+/**
+ * The saved state of one logical run, for `IntelligentRetry.withHandoff`: type, schema, `initial`.
+ *
+ * @since 0.1.0
+ */
+export * as RetryState from "./RetryState.js"
+/**
+ * The circuit breaker: `withCircuitBreaker`, the store service `CircuitBreaker` and its state.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"

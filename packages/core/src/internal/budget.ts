@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories, ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
+import type * as RetryBudget from "../RetryBudget.js"
 import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService } from "../RetryBudget.js"
 import type { InvalidPolicyError } from "../RetryPolicy.js"
 import { invalid } from "../RetryPolicy.js"
@@ -17,7 +18,7 @@ import { show } from "./policy.js"
 import { get, isObjectLike } from "./safe.js"
 
 /** @internal */
-export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/RetryBudget")
+export const TypeId: RetryBudget.TypeId = Symbol.for("@intelligent-retry/core/RetryBudget") as RetryBudget.TypeId
 
 /**
  * Defaults of {@link RetryBudgetOptions}: the default budget's configuration. Chosen with the

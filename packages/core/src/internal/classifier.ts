@@ -6,7 +6,7 @@
 import * as Duration from "effect/Duration"
 import type { ClassifierOptions } from "../Classifier.js"
 import { ErrorCategory, isErrorCategory } from "../ErrorCategory.js"
-import { TypeId } from "../RetryErrors.js"
+import { CircuitOpenTypeId, TypeId } from "../RetryErrors.js"
 import { headersOf, hintFromHeaders, isHintStatus, reasonTable, statusCategory, statusOf } from "./http.js"
 import { call, get, getString, isObjectLike } from "./safe.js"
 
@@ -54,6 +54,9 @@ const byTag = (u: object, tag: string): ErrorCategory | undefined => {
       return ErrorCategory.NETWORK_ERROR
     case "ParseError":
       return ErrorCategory.DATA_ERROR
+    case "CircuitOpenError":
+      // shed by a breaker: retrying at once would only be shed again
+      return ErrorCategory.PERMANENT_ERROR
     case "RequestError":
     case "ResponseError": {
       const reason = getString(u, "reason", MAX_SHORT)
@@ -138,6 +141,8 @@ export const hintMillis = (error: unknown, now: number): number | undefined => {
  * @internal
  */
 export const classifyWith = (error: unknown, options: ClassifierOptions | undefined): ErrorCategory => {
+  // the library never retries a run a circuit breaker shed, whatever a custom rule says
+  if (get(error, CircuitOpenTypeId) === CircuitOpenTypeId) return ErrorCategory.PERMANENT_ERROR
   const custom = options?.classify
   if (custom !== undefined) {
     const category = call(() => custom(error))

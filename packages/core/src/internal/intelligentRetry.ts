@@ -11,8 +11,11 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import type * as Tracer from "effect/Tracer"
 import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
 import { RetryClassifier } from "../Classifier.js"
@@ -22,10 +25,12 @@ import type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } 
 import type { RetryBudgetService } from "../RetryBudget.js"
 import { RetryBudget } from "../RetryBudget.js"
 import { RetryConfig } from "../RetryConfig.js"
+import { RetryHandoff } from "../RetryErrors.js"
 import type { FailureOutcome } from "../RetryOutcome.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import type { InvalidPolicyError, RetryPolicy } from "../RetryPolicy.js"
 import { decodeDuration, invalid } from "../RetryPolicy.js"
+import type { RetryState } from "../RetryState.js"
 import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
@@ -34,15 +39,16 @@ import { isContention } from "./budget.js"
 import { classifyWith, hintMillis } from "./classifier.js"
 import type { Plan, RunState, Step } from "./plan.js"
 import { decide, initial } from "./plan.js"
-import { show } from "./policy.js"
+import { DEFAULT_MAX_WAIT, show, WAIT_LIMIT } from "./policy.js"
 import { safeCause } from "./redact.js"
+import { fromRun, toRun } from "./retryState.js"
 import { call, get } from "./safe.js"
 
 /** The task name of a run that gives none. @internal */
 export const DEFAULT_TASK = "default"
 
 /** Options, validated once when the combinator is applied. @internal */
-interface Compiled {
+export interface Compiled {
   readonly task: string
   readonly budgetKey: string
   readonly overrides: Partial<StrategyTable> | undefined
@@ -52,7 +58,22 @@ interface Compiled {
   readonly onFailure: ((info: FailureInfo<any>) => unknown) | undefined
   readonly maxAttempts: number | undefined
   readonly maxElapsed: number | undefined
+  /** Milliseconds a callback may run before it is interrupted. */
+  readonly callbackTimeout: number
+  /** Set by `withHandoff` only: see `./handoff.ts`. */
+  readonly handoff?: Handoff | undefined
 }
+
+/** What `withHandoff` adds to a run: where it resumes from, and which waits it does not sleep. @internal */
+export interface Handoff {
+  /** Milliseconds: the first wait of at least this much ends the run with a `RetryHandoff`. */
+  readonly after: number
+  /** The saved state the run continues, already decoded. */
+  readonly state: RetryState | undefined
+}
+
+/** How long `onRetry` and `onFailure` may run by default: 5 seconds, in milliseconds. @internal */
+export const DEFAULT_CALLBACK_TIMEOUT = 5_000
 
 const optionKeys: ReadonlySet<string> = new Set([
   "task",
@@ -64,7 +85,8 @@ const optionKeys: ReadonlySet<string> = new Set([
   "maxAttempts",
   "maxElapsed",
   "budgetKey",
-  "retryable"
+  "retryable",
+  "callbackTimeout"
 ])
 
 const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
@@ -85,8 +107,19 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
       )
     }
   }
-  const { budgetKey, byTag, classify, maxAttempts, maxElapsed, onFailure, onRetry, retryable, strategies, task } =
-    options
+  const {
+    budgetKey,
+    byTag,
+    callbackTimeout,
+    classify,
+    maxAttempts,
+    maxElapsed,
+    onFailure,
+    onRetry,
+    retryable,
+    strategies,
+    task
+  } = options
   if (task !== undefined && typeof task !== "string") return fail("task", task, `must be a string, got ${show(task)}`)
   if (budgetKey !== undefined && typeof budgetKey !== "string") {
     return fail("budgetKey", budgetKey, `must be a string, got ${show(budgetKey)}`)
@@ -96,6 +129,16 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
   }
   const elapsed = maxElapsed === undefined ? undefined : decodeDuration("maxElapsed", maxElapsed)
   if (elapsed !== undefined && Either.isLeft(elapsed)) return Either.left(elapsed.left)
+  const timeout = callbackTimeout === undefined ? undefined : decodeDuration("callbackTimeout", callbackTimeout)
+  if (timeout !== undefined && Either.isLeft(timeout)) return Either.left(timeout.left)
+  const timeoutMillis = timeout === undefined ? DEFAULT_CALLBACK_TIMEOUT : Duration.toMillis(timeout.right)
+  if (!(timeoutMillis >= 1 && timeoutMillis < WAIT_LIMIT)) {
+    return fail(
+      "callbackTimeout",
+      callbackTimeout,
+      `must be at least 1 millisecond and below ${WAIT_LIMIT} ms, got ${show(callbackTimeout)}`
+    )
+  }
   const functions = [["classify", classify], ["onRetry", onRetry], ["onFailure", onFailure], [
     "retryable",
     retryable
@@ -133,24 +176,68 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
     onRetry,
     onFailure,
     maxAttempts,
-    maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed.right)
+    maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed.right),
+    callbackTimeout: timeoutMillis
   })
 }
 
-/** Runs a user callback so that nothing it does (fail, die, throw, return junk) reaches the loop. */
-const guarded = <I>(callback: ((info: I) => unknown) | undefined, info: I, name: string): Effect.Effect<void> => {
-  if (callback === undefined) return Effect.void
-  return Effect.suspend(() => {
-    const result = callback(info)
-    return Effect.isEffect(result) ? (result as Effect.Effect<unknown, unknown>) : Effect.void
-  }).pipe(
-    Effect.catchAllCause((cause) =>
-      // a summary, not the cause: the error may carry a secret or be a value the logger cannot render
-      Effect.logWarning(`intelligent-retry: the ${name} callback failed; ignored (${safeCause(cause)})`)
-    ),
-    Effect.asVoid
-  )
+/** What a callback returned, as an effect to wait for: an Effect, a promise or any thenable, or nothing. */
+const awaitable = (result: unknown): Effect.Effect<unknown, unknown> => {
+  if (Effect.isEffect(result)) return result as Effect.Effect<unknown, unknown>
+  const then = get(result, "then")
+  if (typeof then !== "function") return Effect.void
+  // `Promise.resolve` adopts any thenable, and turns a `then` that throws into a rejection.
+  return Effect.tryPromise({ try: () => Promise.resolve(result), catch: (cause) => cause })
 }
+
+/**
+ * Runs a user callback so that nothing it does reaches the loop: a failure, a defect, a throw, a
+ * rejected promise (any thenable) or junk is logged and ignored, and past `timeout` milliseconds
+ * the callback is interrupted, logged, and the run goes on.
+ *
+ * The callback runs at once, synchronously, in a fiber of its own with the run's context: one that
+ * completes without suspending (the common case) costs no timer and no scheduling. Only one that
+ * suspends (sleeps, awaits a promise, never returns) is waited for under the time limit; if the run
+ * is interrupted meanwhile, so is the callback. A callback that refuses interruption is left to
+ * finish in the background; the run does not wait for it.
+ */
+const guarded = <I>(
+  callback: ((info: I) => unknown) | undefined,
+  info: I,
+  name: string,
+  timeout: number
+): Effect.Effect<void> => {
+  if (callback === undefined) return Effect.void
+  return Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+    const exit = Runtime.runSyncExit(runtime, Effect.suspend(() => awaitable(callback(info))))
+    if (Exit.isSuccess(exit)) return Effect.void
+    // The callback suspended: its fiber goes on, and comes back as the defect of a synchronous run. A
+    // defect of the callback's own may be any value, even one whose getters throw.
+    const defect = Option.getOrUndefined(Cause.dieOption(exit.cause))
+    const fiber = call(() => Runtime.isAsyncFiberException(defect) ? defect.fiber : undefined)
+    if (fiber === undefined) return failedCallback(name, exit.cause)
+    return Fiber.await(fiber).pipe(
+      Effect.timeoutTo({
+        duration: Duration.millis(timeout),
+        onSuccess: (result): Effect.Effect<void> =>
+          Exit.isSuccess(result) ? Effect.void : failedCallback(name, result.cause),
+        onTimeout: (): Effect.Effect<void> =>
+          Effect.zipRight(
+            Fiber.interruptFork(fiber),
+            Effect.logWarning(
+              `intelligent-retry: the ${name} callback ran past its time limit (${timeout} ms); interrupted, the run goes on`
+            )
+          )
+      }),
+      Effect.flatten,
+      Effect.onInterrupt(() => Fiber.interruptFork(fiber))
+    )
+  })
+}
+
+const failedCallback = (name: string, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  // a summary, not the cause: the error may carry a secret or be a value the logger cannot render
+  Effect.logWarning(`intelligent-retry: the ${name} callback failed; ignored (${safeCause(cause)})`)
 
 const isSpan = (span: Tracer.AnySpan | undefined): span is Tracer.Span => span !== undefined && span._tag === "Span"
 
@@ -171,7 +258,10 @@ class Run<A, E, R> {
     readonly clock: Clock.Clock,
     readonly span: Tracer.Span | undefined
   ) {
-    this.state = initial(clock.unsafeCurrentTimeMillis())
+    const now = clock.unsafeCurrentTimeMillis()
+    const resumed = compiled.handoff?.state
+    this.state = resumed === undefined ? initial(now) : toRun(resumed, now)
+    this.last = resumed?.category
     this.attempt = Effect.matchEffect(self, {
       onFailure: (error) => this.failed(error),
       onSuccess: (a) =>
@@ -236,35 +326,58 @@ class Run<A, E, R> {
   proceed(step: Step, allowed: boolean, error: E, hint: number | undefined, now: number): Effect.Effect<A, E, R> {
     const category = step.category
     const task = this.compiled.task
-    {
-      if (step._tag === "Stop") return this.stop(step.outcome, category, error)
-      if (!allowed) return this.stop(RetryOutcome.BUDGET_EXHAUSTED, category, error)
-      const attempt = step.state.attempts
-      if (this.stats.enabled) this.stats.unsafeRecordRetry(task, category, step.wait, now)
-      if (this.span !== undefined) {
-        const attributes = {
-          "retry.attempt": attempt,
-          "retry.category": category,
-          "retry.decision": step.policy.decision,
-          "retry.category_attempt": step.n + 1,
-          "retry.wait_ms": step.wait
-        }
-        for (const key in attributes) this.span.attribute(key, (attributes as any)[key])
-        this.span.event("intelligent-retry.retry", BigInt(now) * 1_000_000n, attributes)
+    if (step._tag === "Stop") return this.stop(step.outcome, category, error)
+    if (!allowed) return this.stop(RetryOutcome.BUDGET_EXHAUSTED, category, error)
+    const attempt = step.state.attempts
+    if (this.stats.enabled) this.stats.unsafeRecordRetry(task, category, step.wait, now)
+    if (this.span !== undefined) {
+      const attributes = {
+        "retry.attempt": attempt,
+        "retry.category": category,
+        "retry.decision": step.policy.decision,
+        "retry.category_attempt": step.n + 1,
+        "retry.wait_ms": step.wait
       }
-      const info: RetryInfo<E> = {
-        task,
-        category,
-        decision: step.policy.decision,
-        attempt,
-        categoryAttempt: step.n + 1,
-        wait: Duration.millis(step.wait),
-        hint: hint === undefined ? undefined : Duration.millis(hint),
-        error
-      }
-      const next = step.wait > 0 ? Effect.zipRight(Effect.sleep(info.wait), this.attempt) : this.attempt
-      return Effect.zipRight(guarded(this.compiled.onRetry, info, "onRetry"), next)
+      for (const key in attributes) this.span.attribute(key, (attributes as any)[key])
+      this.span.event("intelligent-retry.retry", BigInt(now) * 1_000_000n, attributes)
     }
+    const info: RetryInfo<E> = {
+      task,
+      category,
+      decision: step.policy.decision,
+      attempt,
+      categoryAttempt: step.n + 1,
+      wait: Duration.millis(step.wait),
+      hint: hint === undefined ? undefined : Duration.millis(hint),
+      error
+    }
+    return Effect.zipRight(
+      guarded(this.compiled.onRetry, info, "onRetry", this.compiled.callbackTimeout),
+      this.pause(step.wait, category, error)
+    )
+  }
+
+  /**
+   * The one place a run waits: it sleeps `wait` milliseconds and runs the next attempt, or, under
+   * `withHandoff`, for a wait of at least `after`, ends with a `RetryHandoff` instead (the failure
+   * and the retry are recorded; the outcome is left to the resumed run).
+   */
+  pause(wait: number, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
+    const handoff = this.compiled.handoff
+    if (handoff !== undefined && wait >= handoff.after) {
+      return Effect.suspend(() => {
+        this.done = true
+        const handoffError = new RetryHandoff({
+          resumeAt: this.clock.unsafeCurrentTimeMillis() + wait,
+          wait: Duration.millis(wait),
+          category,
+          state: fromRun(this.state, category),
+          error
+        })
+        return Effect.failCause(Cause.fail(handoffError as unknown as E))
+      })
+    }
+    return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), this.attempt) : this.attempt
   }
 
   stop(outcome: FailureOutcome, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
@@ -279,7 +392,10 @@ class Run<A, E, R> {
     }
     // `Effect.fail` probes an object error (`spanSymbol in error`): a Proxy that throws would turn the
     // original failure into a defect. The error already went through `Effect.fail` when it first failed.
-    return Effect.zipRight(guarded(this.compiled.onFailure, info, "onFailure"), Effect.failCause(Cause.fail(error)))
+    return Effect.zipRight(
+      guarded(this.compiled.onFailure, info, "onFailure", this.compiled.callbackTimeout),
+      Effect.failCause(Cause.fail(error))
+    )
   }
 }
 
@@ -288,16 +404,24 @@ const tableOf = (context: Context.Context<never>, overrides: Partial<StrategyTab
   return overrides === undefined ? current : { ...current, ...overrides }
 }
 
-const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, error: E): Effect.Effect<A, E, R> =>
+const retrying = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  compiled: Compiled,
+  error: E | undefined,
+  resumed: boolean
+): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E>) => {
     const context = fiber.currentContext
     const settings = Context.get(context, RetryConfig)
     const classifier = Context.get(context, RetryClassifier)
+    const maxWait = waitCeiling(settings.maxWait)
+    if (Either.isLeft(maxWait)) return Effect.die(maxWait.left)
     const plan: Plan = {
       table: tableOf(context, compiled.overrides),
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
-      enabled: settings.enabled
+      enabled: settings.enabled,
+      maxWait: maxWait.right
     }
     const run = new Run(
       self,
@@ -311,11 +435,33 @@ const retrying = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled, err
       Context.get(fiber.currentDefaultServices, Clock.Clock),
       isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined
     )
-    return Effect.onInterrupt(
-      run.failed(error),
-      () => Effect.sync(() => run.finish(RetryOutcome.INTERRUPTED, run.last))
-    )
+    // Every run that reached its first failure ends with exactly one outcome: one that ended by
+    // interruption is `interrupted`, one that ended by a defect (an attempt after a retry died) is
+    // `died`. `finish` records nothing when an outcome was already recorded.
+    return Effect.onExit(resumed ? run.attempt : run.failed(error as E), (exit) =>
+      Exit.isFailure(exit) && !run.done
+        ? Effect.sync(() =>
+          run.finish(Cause.isInterruptedOnly(exit.cause) ? RetryOutcome.INTERRUPTED : RetryOutcome.DIED, run.last)
+        )
+        : Effect.void)
   })
+
+/** The wait ceiling of the settings, validated, in whole milliseconds. */
+const waitCeiling = (maxWait: Duration.DurationInput | undefined): Either.Either<number, InvalidPolicyError> => {
+  if (maxWait === undefined) return Either.right(DEFAULT_MAX_WAIT)
+  const decoded = decodeDuration("RetryConfig.maxWait", maxWait)
+  if (Either.isLeft(decoded)) return Either.left(decoded.left)
+  const millis = Math.floor(Duration.toMillis(decoded.right))
+  return millis >= 1 && millis < WAIT_LIMIT
+    ? Either.right(millis)
+    : Either.left(
+      invalid(
+        "RetryConfig.maxWait",
+        maxWait,
+        `must be at least 1 millisecond and below ${WAIT_LIMIT} ms (about 24.8 days), got ${show(maxWait)}`
+      )
+    )
+}
 
 const chain = (first: ClassifyFn, second: ClassifyFn | undefined): ClassifyFn =>
   second === undefined ? first : (error) => {
@@ -331,29 +477,40 @@ export const withIntelligentRetry: {
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options?: IntelligentRetryOptions<E>): Effect.Effect<A, E, R> => {
     const compiled = compile(options ?? {})
-    if (Either.isLeft(compiled)) return Effect.die(compiled.left)
-    const { budgetKey, task } = compiled.right
-    // The happy path: one continuation, no extra effect. It runs inside the fiber's run loop, where
-    // the current fiber (and so its context and clock) is at hand without another step.
-    const succeeded = (a: A): Effect.Effect<A> => {
-      const fiber = Fiber.getCurrentFiber()
-      if (fiber._tag === "Some") {
-        const context = fiber.value.currentContext
-        const stats = Context.get(context, RetryStats)
-        if (stats.enabled) {
-          const now = Context.get(fiber.value.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-          stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
-        }
-        Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
-      }
-      return Effect.succeed(a)
-    }
-    return Effect.matchEffect(self, {
-      onFailure: (error) => retrying(self, compiled.right, error),
-      onSuccess: succeeded
-    })
+    return Either.isLeft(compiled) ? Effect.die(compiled.left) : make(self, compiled.right)
   }
 )
+
+/**
+ * A run with validated options. A run resumed from a saved state that has failed before runs
+ * inside the retry loop from its first attempt, so that its success is recorded as `recovered`.
+ *
+ * @internal
+ */
+export const make = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> => {
+  const resumed = compiled.handoff?.state
+  if (resumed !== undefined && resumed.attempts > 0) return retrying(self, compiled, undefined, true)
+  const { budgetKey, task } = compiled
+  // The happy path: one continuation, no extra effect. It runs inside the fiber's run loop, where
+  // the current fiber (and so its context and clock) is at hand without another step.
+  const succeeded = (a: A): Effect.Effect<A> => {
+    const fiber = Fiber.getCurrentFiber()
+    if (fiber._tag === "Some") {
+      const context = fiber.value.currentContext
+      const stats = Context.get(context, RetryStats)
+      if (stats.enabled) {
+        const now = Context.get(fiber.value.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+        stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
+      }
+      Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
+    }
+    return Effect.succeed(a)
+  }
+  return Effect.matchEffect(self, {
+    onFailure: (error) => retrying(self, compiled, error, false),
+    onSuccess: succeeded
+  })
+}
 
 /** @internal */
 export const strategyFor = (

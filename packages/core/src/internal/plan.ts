@@ -19,7 +19,7 @@ import { RetryOutcome } from "../RetryOutcome.js"
 import type { RetryPolicy } from "../RetryPolicy.js"
 import type { StrategyTable } from "../Strategies.js"
 import * as classifier from "./classifier.js"
-import { jittered, nominalWait } from "./policy.js"
+import { bounded, DEFAULT_MAX_WAIT, jittered, nominalWait } from "./policy.js"
 import { call } from "./safe.js"
 
 /** Everything a run decides with, fixed when the run starts. @internal */
@@ -31,6 +31,11 @@ export interface Plan {
   readonly maxElapsed: number | undefined
   /** `false`: one attempt, no retries (configuration switched retrying off). */
   readonly enabled: boolean
+  /**
+   * The ceiling of every wait, computed or hinted, in whole milliseconds below 2³¹ − 1. Default:
+   * 24 hours (`DEFAULT_MAX_WAIT`).
+   */
+  readonly maxWait?: number | undefined
 }
 
 /** The run so far. Immutable: a `Schedule` may be driven many times. @internal */
@@ -86,11 +91,22 @@ const with1 = (xs: ReadonlyArray<number>, i: number, x: number): ReadonlyArray<n
 }
 
 /**
+ * A server hint as a wait: whole milliseconds, rounded up, never negative; `undefined` for no
+ * hint or for a value that is not a number (NaN). An infinite hint stays infinite, and so exceeds
+ * every `maxDelay`.
+ *
+ * @internal
+ */
+export const hintWait = (hint: number | undefined): number | undefined =>
+  typeof hint !== "number" || Number.isNaN(hint) ? undefined : Math.max(0, Math.ceil(hint))
+
+/**
  * Decides what follows a failure of `category` at time `now`, carrying the server's `hint`
  * (milliseconds) if any. Checks, in order: enabled, `no_retry`, the category's `maxRetries`,
- * `maxAttempts`, a hint above `maxDelay`, then computes the wait (jitter from `Random`, raised
- * to the hint, or the hint itself plus its spread under `hint: "exact"`) and checks `maxElapsed`
- * against it.
+ * `maxAttempts`, a hint above `maxDelay` or above the wait ceiling (`plan.maxWait`), then computes
+ * the wait (jitter from `Random`, raised to the hint, or the hint itself plus its spread under
+ * `hint: "exact"`) and checks `maxElapsed` against it. Every wait is a whole number of
+ * milliseconds in [0, ceiling]: the policy's `maxDelay` is lowered to the ceiling first.
  *
  * @internal
  */
@@ -98,10 +114,11 @@ export const decide = (
   plan: Plan,
   state: RunState,
   category: ErrorCategory,
-  hint: number | undefined,
+  rawHint: number | undefined,
   now: number
 ): Effect.Effect<Step> => {
-  const policy = plan.table[category]
+  const policy = bounded(plan.table[category], plan.maxWait ?? DEFAULT_MAX_WAIT)
+  const hint = hintWait(rawHint)
   const attempts = state.attempts + 1
   const stop = (outcome: FailureOutcome): Effect.Effect<Step> =>
     Effect.succeed({ _tag: "Stop", category, policy, outcome, state: { ...state, attempts } })

@@ -85,6 +85,35 @@ const NonNegativeDuration = Schema.transformOrFail(Schema.Unknown, Schema.Durati
   encode: ParseResult.succeed
 })
 
+/**
+ * The bound of every wait, computed or hinted, in milliseconds, exclusive: Node's timers (and so
+ * Effect's) take any delay of 2³¹ − 1 ms (about 24.8 days) or more as "fire at once" or "never".
+ * The ceiling setting (`RetryConfig.Settings.maxWait`) must stay below it.
+ *
+ * @internal
+ */
+export const WAIT_LIMIT = 2_147_483_647
+
+/** The default ceiling of every wait: 24 hours, in milliseconds. @internal */
+export const DEFAULT_MAX_WAIT = 24 * 60 * 60 * 1000
+
+const BoundedDuration = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf, {
+  strict: true,
+  decode: (u, _, ast) => {
+    const duration = decodeDuration(u)
+    return duration === undefined || !Duration.isFinite(duration) || Duration.toMillis(duration) >= WAIT_LIMIT
+      ? ParseResult.fail(
+        new ParseResult.Type(
+          ast,
+          u,
+          `must be a non-negative duration, finite and below ${WAIT_LIMIT} ms (about 24.8 days), got ${show(u)}`
+        )
+      )
+      : ParseResult.succeed(duration)
+  },
+  encode: ParseResult.succeed
+})
+
 const described = <A, I>(schema: Schema.Schema<A, I>, expected: string): Schema.Schema<A, I> =>
   schema.annotations({
     message: (issue: ParseResult.ParseIssue) => ({
@@ -104,7 +133,8 @@ export const PolicyInputSchema = Schema.Struct({
   maxRetries: Schema.optional(
     described(Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(0)), "an integer ≥ 0")
   ),
-  baseDelay: Schema.optional(NonNegativeDuration),
+  // a base delay that is infinite (or beyond any timer) cannot give a finite wait
+  baseDelay: Schema.optional(BoundedDuration),
   maxDelay: Schema.optional(NonNegativeDuration),
   backoffFactor: Schema.optional(
     described(Schema.Number.pipe(Schema.finite(), Schema.greaterThanOrEqualTo(1)), "a finite number ≥ 1")
@@ -169,6 +199,28 @@ const decodeReadable = (input: unknown): Either.Either<Policy, Invalid> => {
 }
 
 /**
+ * The policy as runs use it: `maxDelay` lowered to the wait ceiling (`ceiling` milliseconds) and
+ * to whole milliseconds, and `baseDelay` to `maxDelay`, so that no computed wait, jittered or not,
+ * is infinite, NaN or above the ceiling.
+ *
+ * @internal
+ */
+export const bounded = (policy: Policy, ceiling: number): Policy => {
+  const max = Duration.toMillis(policy.maxDelay)
+  const base = Duration.toMillis(policy.baseDelay)
+  const cappedMax = Math.floor(Math.min(max, ceiling))
+  if (cappedMax === max && base <= max) return policy
+  // A base above the maximum gives the maximum with or without this cap (every formula takes the
+  // min with `maxDelay`), and lowering it keeps decorrelated jitter's arithmetic finite for a
+  // table installed without validation.
+  return {
+    ...policy,
+    baseDelay: base <= cappedMax ? policy.baseDelay : Duration.millis(cappedMax),
+    maxDelay: Duration.millis(cappedMax)
+  }
+}
+
+/**
  * The wait before retry `n` (0-based, within the policy's category), before jitter and hints,
  * in milliseconds:
  * - `retry_immediately`: 0 for n = 0, then `min(maxDelay, baseDelay × backoffFactor^(n−1))`;
@@ -183,6 +235,7 @@ export const nominalWait = (policy: Policy, n: number): number => {
   // 0 × Infinity is NaN: a zero base stays zero however large the factor grows.
   if (base === 0) return 0
   // Waits are whole milliseconds: 1000 × 1.2³ is 1727.9999999999998 in floating point, and 1728 is meant.
+  // A huge factor overflows to Infinity, which `maxDelay` (bounded by the ceiling in a run) caps.
   return Math.min(Duration.toMillis(policy.maxDelay), Math.round(base * Math.pow(policy.backoffFactor, exponent)))
 }
 

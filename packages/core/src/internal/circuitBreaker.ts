@@ -1,0 +1,549 @@
+/**
+ * The circuit breaker: option validation, the per-key state machine, the in-process store and the
+ * combinator. The state machine is synchronous, so admission and the claim of the one probe are
+ * atomic in a single JavaScript turn, however many fibers run.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import { dual } from "effect/Function"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
+import type {
+  Admission,
+  CircuitBreakerOptions,
+  CircuitBreakerService,
+  CircuitBreakerSettings,
+  CircuitState,
+  RunResult,
+  Transition
+} from "../CircuitBreaker.js"
+import { RetryClassifier } from "../Classifier.js"
+import { ErrorCategory } from "../ErrorCategory.js"
+import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
+import { RetryOutcome } from "../RetryOutcome.js"
+import type { InvalidPolicyError } from "../RetryPolicy.js"
+import { decodeDuration, invalid } from "../RetryPolicy.js"
+import { RetryStats } from "../RetryStats.js"
+import { classifyWith } from "./classifier.js"
+import { PREFIX } from "./metrics.js"
+import { show } from "./policy.js"
+
+/** @internal */
+export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitBreaker")
+
+/**
+ * Defaults, from the simulator (docs/benchmarks.md): open after 5 consecutive counted failures,
+ * or when counted failures exceed 50% of at least 20 runs in a sliding 10 s window; stay open 5 s.
+ *
+ * @internal
+ */
+export const breakerDefaults = {
+  consecutiveFailures: 5,
+  failureRatio: 0.5,
+  minimumRuns: 20,
+  windowMillis: 10_000,
+  breakMillis: 5_000,
+  maxKeys: 10_000
+} as const
+
+/** The categories whose failures count towards opening a breaker. @internal */
+export const counted: ReadonlySet<ErrorCategory> = new Set([
+  ErrorCategory.NETWORK_ERROR,
+  ErrorCategory.SYSTEM_ERROR,
+  ErrorCategory.TEMPORARY_ERROR
+])
+
+/** Longest key accepted: keys name dependencies (hosts, services), and end up in metric labels. @internal */
+export const MAX_KEY_LENGTH = 256
+
+const optionKeys: ReadonlySet<string> = new Set([
+  "key",
+  "consecutiveFailures",
+  "failureRatio",
+  "minimumRuns",
+  "window",
+  "breakDuration",
+  "task"
+])
+
+const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
+
+const positiveDuration = (field: string, value: unknown): Either.Either<number, InvalidPolicyError> => {
+  const decoded = decodeDuration(field, value)
+  if (Either.isLeft(decoded)) return Either.left(decoded.left)
+  const millis = Duration.toMillis(decoded.right)
+  return millis > 0 && Number.isFinite(millis)
+    ? Either.right(millis)
+    : fail(field, value, `must be a positive, finite duration, got ${show(value)}`)
+}
+
+/** Validates the options once, when the combinator is applied. @internal */
+export const validate = (options: CircuitBreakerOptions): Either.Either<CircuitBreakerSettings, InvalidPolicyError> => {
+  if (typeof options !== "object" || options === null) {
+    return fail("options", options, `must be an object with at least a key, got ${show(options)}`)
+  }
+  for (const name of Object.keys(options)) {
+    if (!optionKeys.has(name)) {
+      const value = (options as any)[name]
+      return fail(
+        `options.${name}`,
+        value,
+        `is not an option of withCircuitBreaker (${[...optionKeys].join(", ")}), got ${show(value)}`
+      )
+    }
+  }
+  const { key, task } = options
+  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    return fail("key", key, `must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${show(key)}`)
+  }
+  if (task !== undefined && typeof task !== "string") return fail("task", task, `must be a string, got ${show(task)}`)
+  const consecutiveFailures = options.consecutiveFailures ?? breakerDefaults.consecutiveFailures
+  if (!(Number.isInteger(consecutiveFailures) && consecutiveFailures >= 1)) {
+    return fail("consecutiveFailures", consecutiveFailures, `must be an integer ≥ 1, got ${show(consecutiveFailures)}`)
+  }
+  const failureRatio = options.failureRatio ?? breakerDefaults.failureRatio
+  if (!(typeof failureRatio === "number" && failureRatio > 0 && failureRatio <= 1)) {
+    return fail("failureRatio", failureRatio, `must be a number in (0, 1], got ${show(failureRatio)}`)
+  }
+  const minimumRuns = options.minimumRuns ?? breakerDefaults.minimumRuns
+  if (!(Number.isInteger(minimumRuns) && minimumRuns >= 1)) {
+    return fail("minimumRuns", minimumRuns, `must be an integer ≥ 1, got ${show(minimumRuns)}`)
+  }
+  const windowMillis = options.window === undefined
+    ? Either.right(breakerDefaults.windowMillis)
+    : positiveDuration("window", options.window)
+  if (Either.isLeft(windowMillis)) return Either.left(windowMillis.left)
+  const breakMillis = options.breakDuration === undefined
+    ? Either.right(breakerDefaults.breakMillis)
+    : positiveDuration("breakDuration", options.breakDuration)
+  if (Either.isLeft(breakMillis)) return Either.left(breakMillis.left)
+  return Either.right({
+    key,
+    task: task ?? key,
+    consecutiveFailures,
+    failureRatio,
+    minimumRuns,
+    windowMillis: windowMillis.right,
+    breakMillis: breakMillis.right
+  })
+}
+
+// -----------------------------------------------------------------------------
+// the state machine of one key
+// -----------------------------------------------------------------------------
+
+/** Buckets of the sliding window: its resolution is a hundredth of its length (100 ms by default). */
+const BUCKETS = 100
+
+/**
+ * Runs and counted failures over a sliding window, in {@link BUCKETS} buckets. Time going
+ * backwards (another clock) lands in the newest bucket.
+ *
+ * @internal
+ */
+export class SlidingWindow {
+  private readonly runs = new Float64Array(BUCKETS)
+  private readonly failures = new Float64Array(BUCKETS)
+  private head = Number.NEGATIVE_INFINITY
+  totalRuns = 0
+  totalFailures = 0
+  constructor(readonly windowMillis: number) {}
+
+  private advance(now: number): number {
+    const bucket = Math.floor(now / (this.windowMillis / BUCKETS))
+    if (bucket > this.head) {
+      if (bucket - this.head >= BUCKETS) {
+        this.reset()
+      } else {
+        for (let b = this.head + 1; b <= bucket; b++) {
+          const slot = b % BUCKETS
+          this.totalRuns -= this.runs[slot]
+          this.totalFailures -= this.failures[slot]
+          this.runs[slot] = 0
+          this.failures[slot] = 0
+        }
+      }
+      this.head = bucket
+    }
+    return ((this.head % BUCKETS) + BUCKETS) % BUCKETS
+  }
+
+  add(now: number, failed: boolean): void {
+    const slot = this.advance(now)
+    this.runs[slot]++
+    this.totalRuns++
+    if (failed) {
+      this.failures[slot]++
+      this.totalFailures++
+    }
+  }
+
+  reset(): void {
+    this.runs.fill(0)
+    this.failures.fill(0)
+    this.totalRuns = 0
+    this.totalFailures = 0
+  }
+}
+
+const CLOSED = 0
+const OPEN = 1
+const HALF_OPEN = 2
+
+/** Admission of a run while closed: shared, so the happy path allocates nothing. @internal */
+export const ADMITTED: Admission = Object.freeze({ _tag: "Admitted", probe: false, token: 0, transition: undefined })
+
+/**
+ * The breaker of one key. Counting (consecutive failures and the window) happens only while
+ * closed; a run admitted while closed that ends after the breaker opened is not counted.
+ *
+ * @internal
+ */
+export class Circuit {
+  state: typeof CLOSED | typeof OPEN | typeof HALF_OPEN = CLOSED
+  consecutive = 0
+  /** While open: when the break ends. */
+  openUntil = 0
+  /** While half-open: when the probe started (`-Infinity`: free, the probe was interrupted). */
+  probeSince = 0
+  /** Identifies the current probe: a stale probe (taken over after a break length) settles nothing. */
+  generation = 0
+  readonly window: SlidingWindow
+
+  constructor(windowMillis: number) {
+    this.window = new SlidingWindow(windowMillis)
+  }
+
+  get name(): CircuitState {
+    return this.state === CLOSED ? "closed" : this.state === OPEN ? "open" : "half_open"
+  }
+
+  /** Admits a run (perhaps as the probe) or rejects it with the remaining open time. */
+  acquire(settings: CircuitBreakerSettings, now: number): Admission {
+    switch (this.state) {
+      case CLOSED:
+        return ADMITTED
+      case OPEN: {
+        if (now < this.openUntil) return { _tag: "Rejected", retryAfter: this.openUntil - now }
+        this.state = HALF_OPEN
+        return this.probe(now, "half_open")
+      }
+      case HALF_OPEN: {
+        // a probe that outlives a break length is presumed lost: the next run takes over
+        const free = this.probeSince + settings.breakMillis
+        if (now < free) return { _tag: "Rejected", retryAfter: free - now }
+        return this.probe(now, undefined)
+      }
+    }
+  }
+
+  private probe(now: number, transition: Transition | undefined): Admission {
+    this.probeSince = now
+    this.generation++
+    return { _tag: "Admitted", probe: true, token: this.generation, transition }
+  }
+
+  /** Settles a run admitted by {@link acquire}; answers the transition it caused, if any. */
+  release(
+    settings: CircuitBreakerSettings,
+    admission: Admission,
+    result: RunResult,
+    now: number
+  ): Transition | undefined {
+    if (admission._tag !== "Admitted") return undefined
+    if (admission.probe) {
+      if (this.state !== HALF_OPEN || admission.token !== this.generation) return undefined
+      switch (result) {
+        case "success":
+        case "neutral":
+          // the dependency answered: a data or rate-limit failure proves it is up
+          return this.close()
+        case "failure":
+          return this.open(settings, now)
+        case "interrupted":
+          this.probeSince = Number.NEGATIVE_INFINITY
+          return undefined
+      }
+    }
+    if (this.state !== CLOSED || result === "interrupted") return undefined
+    if (result === "failure") {
+      this.consecutive++
+      this.window.add(now, true)
+      const { totalFailures, totalRuns } = this.window
+      if (
+        this.consecutive >= settings.consecutiveFailures ||
+        (totalRuns >= settings.minimumRuns && totalFailures > settings.failureRatio * totalRuns)
+      ) {
+        return this.open(settings, now)
+      }
+      return undefined
+    }
+    if (result === "success") this.consecutive = 0
+    this.window.add(now, false)
+    return undefined
+  }
+
+  /** Opens the breaker for a break length from `now`. */
+  open(settings: CircuitBreakerSettings, now: number): Transition {
+    this.state = OPEN
+    this.openUntil = now + settings.breakMillis
+    this.consecutive = 0
+    this.window.reset()
+    return "open"
+  }
+
+  close(): Transition {
+    this.state = CLOSED
+    this.consecutive = 0
+    this.window.reset()
+    return "closed"
+  }
+}
+
+// -----------------------------------------------------------------------------
+// the in-process store
+// -----------------------------------------------------------------------------
+
+/**
+ * Circuits per key, at most `maxKeys`: past it, the least recently created closed circuit is
+ * forgotten (a closed circuit loses only its counts), else the oldest.
+ *
+ * @internal
+ */
+export class Circuits {
+  private readonly circuits = new Map<string, Circuit>()
+  constructor(readonly maxKeys: number) {}
+
+  get(key: string, settings: CircuitBreakerSettings): Circuit {
+    let circuit = this.circuits.get(key)
+    if (circuit === undefined) {
+      if (this.circuits.size >= this.maxKeys) this.evict()
+      circuit = new Circuit(settings.windowMillis)
+      this.circuits.set(key, circuit)
+    }
+    return circuit
+  }
+
+  peek(key: string): Circuit | undefined {
+    return this.circuits.get(key)
+  }
+
+  private evict(): void {
+    let scanned = 0
+    for (const [key, circuit] of this.circuits) {
+      if (circuit.state === CLOSED || ++scanned > 64) {
+        this.circuits.delete(key)
+        return
+      }
+    }
+  }
+}
+
+const NO_TRANSITION: Effect.Effect<Transition | undefined> = Effect.succeed(undefined)
+const ADMIT: Effect.Effect<Admission> = Effect.succeed(ADMITTED)
+
+const memoryService = (circuitsFor: (clock: Clock.Clock) => Circuits): CircuitBreakerService => ({
+  [TypeId]: TypeId,
+  acquire: (key, settings, clock) => {
+    const admission = circuitsFor(clock).get(key, settings).acquire(settings, clock.unsafeCurrentTimeMillis())
+    return admission === ADMITTED ? ADMIT : Effect.succeed(admission)
+  },
+  release: (key, settings, admission, result, clock) => {
+    const transition = circuitsFor(clock).get(key, settings).release(
+      settings,
+      admission,
+      result,
+      clock.unsafeCurrentTimeMillis()
+    )
+    return transition === undefined ? NO_TRANSITION : Effect.succeed(transition)
+  },
+  state: (key, clock) => Effect.sync(() => circuitsFor(clock).peek(key)?.name ?? "closed")
+})
+
+/** A store of its own, in this process. @internal */
+export const makeMemory = (maxKeys: number = breakerDefaults.maxKeys): CircuitBreakerService => {
+  const circuits = new Circuits(maxKeys)
+  return memoryService(() => circuits)
+}
+
+/**
+ * The default store: in this process, with one set of circuits per `Clock`. In production there
+ * is one clock; each test's `TestClock` gets circuits of its own, so breakers never leak between
+ * tests whose virtual times restart at zero.
+ *
+ * @internal
+ */
+export const makeDefault = (): CircuitBreakerService => {
+  const byClock = new WeakMap<Clock.Clock, Circuits>()
+  let lastClock: Clock.Clock | undefined
+  let lastCircuits: Circuits | undefined
+  return memoryService((clock) => {
+    if (clock === lastClock) return lastCircuits!
+    let circuits = byClock.get(clock)
+    if (circuits === undefined) {
+      circuits = new Circuits(breakerDefaults.maxKeys)
+      byClock.set(clock, circuits)
+    }
+    lastClock = clock
+    lastCircuits = circuits
+    return circuits
+  })
+}
+
+/** @internal */
+export class CircuitBreakerTag extends Context.Reference<CircuitBreakerTag>()(
+  "@intelligent-retry/core/CircuitBreaker",
+  { defaultValue: (): CircuitBreakerService => makeDefault() }
+) {}
+
+// -----------------------------------------------------------------------------
+// metrics and span events
+// -----------------------------------------------------------------------------
+
+/** @internal */
+export const opensCounter = Metric.counter(`${PREFIX}circuit_opens_total`, {
+  description: "Circuit breakers opened (from closed, or reopened by a failed probe), by key.",
+  incremental: true
+})
+/** @internal */
+export const halfOpensCounter = Metric.counter(`${PREFIX}circuit_half_opens_total`, {
+  description: "Circuit breakers that let their one probe through after a break, by key.",
+  incremental: true
+})
+/** @internal */
+export const closesCounter = Metric.counter(`${PREFIX}circuit_closes_total`, {
+  description: "Circuit breakers closed by a successful probe, by key.",
+  incremental: true
+})
+
+/** Distinct `key` labels per process; later keys share {@link OVERFLOW_KEY_LABEL}. @internal */
+export const MAX_METRIC_KEYS = 1_000
+/** @internal */
+export const OVERFLOW_KEY_LABEL = "<overflow>"
+
+const labelled = new Set<string>()
+
+const metricKey = (key: string): string => {
+  if (labelled.has(key)) return key
+  if (labelled.size >= MAX_METRIC_KEYS) return OVERFLOW_KEY_LABEL
+  labelled.add(key)
+  return key
+}
+
+const counterOf = (transition: Transition) =>
+  transition === "open" ? opensCounter : transition === "half_open" ? halfOpensCounter : closesCounter
+
+const isSpan = (span: Tracer.AnySpan | undefined): span is Tracer.Span => span !== undefined && span._tag === "Span"
+
+/** Records a transition: its counter and, inside a span, a span event. @internal */
+export const recordTransition = (
+  fiber: Fiber.RuntimeFiber<any, any>,
+  settings: CircuitBreakerSettings,
+  transition: Transition,
+  now: number
+): Effect.Effect<void> => {
+  const span = fiber.currentSpan
+  if (isSpan(span)) {
+    span.event(`intelligent-retry.circuit.${transition}`, BigInt(Math.floor(now)) * 1_000_000n, {
+      "circuit.key": settings.key,
+      "circuit.state": transition
+    })
+  }
+  return Metric.increment(Metric.tagged(counterOf(transition), "key", metricKey(settings.key)))
+}
+
+// -----------------------------------------------------------------------------
+// the combinator
+// -----------------------------------------------------------------------------
+
+/** What a run's exit means to the breaker. @internal */
+export const resultOf = (exit: Exit.Exit<unknown, unknown>, context: Context.Context<never>): RunResult => {
+  if (exit._tag === "Success") return "success"
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isNone(failure)) return Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "neutral"
+  // a hand-off is not an end: the run resumes elsewhere, later
+  if (isRetryHandoff(failure.value)) return "neutral"
+  const category = classifyWith(failure.value, Context.get(context, RetryClassifier))
+  return counted.has(category) ? "failure" : "neutral"
+}
+
+const reject = (
+  fiber: Fiber.RuntimeFiber<any, any>,
+  settings: CircuitBreakerSettings,
+  retryAfter: number,
+  now: number
+): Effect.Effect<never, CircuitOpenError> => {
+  const stats = Context.get(fiber.currentContext, RetryStats)
+  if (stats.enabled) stats.unsafeRecordOutcome(settings.task, RetryOutcome.CIRCUIT_OPEN, undefined, 0, now)
+  return Effect.fail(new CircuitOpenError({ key: settings.key, retryAfter: Duration.millis(Math.max(0, retryAfter)) }))
+}
+
+const settle = <A, E>(
+  fiber: Fiber.RuntimeFiber<any, any>,
+  service: CircuitBreakerService,
+  settings: CircuitBreakerSettings,
+  admission: Admission,
+  clock: Clock.Clock,
+  exit: Exit.Exit<A, E>
+): Effect.Effect<void> =>
+  Effect.flatMap(
+    service.release(settings.key, settings, admission, resultOf(exit, fiber.currentContext), clock),
+    (transition) =>
+      transition === undefined
+        ? Effect.void
+        : recordTransition(fiber, settings, transition, clock.unsafeCurrentTimeMillis())
+  )
+
+/** @internal */
+export const withCircuitBreaker: {
+  (options: CircuitBreakerOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: CircuitBreakerOptions): Effect.Effect<A, E | CircuitOpenError, R>
+} = dual(
+  2,
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    options: CircuitBreakerOptions
+  ): Effect.Effect<A, E | CircuitOpenError, R> => {
+    const validated = validate(options)
+    if (Either.isLeft(validated)) return Effect.die(validated.left)
+    const settings = validated.right
+    return Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E | CircuitOpenError>) => {
+      const service = Context.get(fiber.currentContext, CircuitBreakerTag)
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      return Effect.flatMap(
+        service.acquire(settings.key, settings, clock),
+        (admission): Effect.Effect<A, E | CircuitOpenError, R> => {
+          if (admission._tag === "Rejected") {
+            return reject(fiber, settings, admission.retryAfter, clock.unsafeCurrentTimeMillis())
+          }
+          const run = admission.transition === undefined
+            ? self
+            : Effect.zipRight(
+              recordTransition(fiber, settings, admission.transition, clock.unsafeCurrentTimeMillis()),
+              self
+            )
+          // the probe must be settled even when interrupted, or no other run could probe for a break length
+          return Effect.onExit(run, (exit) => settle(fiber, service, settings, admission, clock, exit))
+        }
+      )
+    })
+  }
+)
+
+/** The state of the breaker of `key` in the current store. @internal */
+export const stateOf = (key: string): Effect.Effect<CircuitState> =>
+  Effect.withFiberRuntime((fiber) =>
+    Context.get(fiber.currentContext, CircuitBreakerTag).state(
+      key,
+      Context.get(fiber.currentDefaultServices, Clock.Clock)
+    )
+  )

@@ -1,0 +1,274 @@
+/**
+ * Regressions of the defects found by probing the library from outside (issue 13): each test here
+ * failed before its fix. docs/reliability.md lists them.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import {
+  InvalidPolicyError,
+  NetworkError,
+  RateLimitError,
+  RetryConfig,
+  RetryPolicy,
+  RetryStats,
+  TemporaryError,
+  withIntelligentRetry
+} from "@intelligent-retry/core"
+import { Cause, Duration, Effect, Either, Exit, Fiber, Logger, Option, TestClock } from "effect"
+import { runVirtual, scripted } from "../utils.js"
+
+const captureLogs = () => {
+  const lines: Array<string> = []
+  const logger = Logger.make((options) => {
+    lines.push(Logger.logfmtLogger.log(options))
+  })
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+}
+
+const DAY = 86_400_000
+
+describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
+  it("a policy field that cannot give a finite wait is rejected when decoded, naming the field", () => {
+    for (const baseDelay of [Infinity, Duration.infinity, "Infinity millis", 2 ** 31, "30 days", [1e12, 0]]) {
+      const decoded = RetryPolicy.decodeUnknown({ decision: "retry_with_backoff", baseDelay })
+      expect(Either.isLeft(decoded), String(baseDelay)).toBe(true)
+      if (Either.isLeft(decoded)) {
+        expect(decoded.left).toBeInstanceOf(InvalidPolicyError)
+        expect(decoded.left.field).toBe("policy.baseDelay")
+      }
+    }
+    const factor = RetryPolicy.decodeUnknown({ decision: "retry_with_backoff", backoffFactor: Infinity })
+    expect(Either.isLeft(factor) && factor.left.field).toBe("policy.backoffFactor")
+  })
+
+  it("nominalWaits of an astronomic factor with an unbounded maxDelay stop at the 24-hour ceiling", () => {
+    const policy = RetryPolicy.make({
+      decision: "retry_with_backoff",
+      maxRetries: 4,
+      baseDelay: 1000,
+      backoffFactor: 1e308
+    })
+    expect(RetryPolicy.nominalWaits(policy)).toEqual([1000, DAY, DAY, DAY])
+    expect(JSON.stringify(RetryPolicy.nominalWaits(policy))).not.toContain("null")
+  })
+
+  it.effect("decorrelated jitter with a huge factor gives finite waits, and maxElapsed fires", () =>
+    Effect.gen(function*() {
+      const { effect, times } = scripted(Array.from({ length: 10 }, () => new NetworkError({ message: "reset" })))
+      const exit = yield* runVirtual(
+        effect.pipe(withIntelligentRetry({
+          strategies: {
+            network_error: {
+              decision: "retry_with_backoff",
+              maxRetries: 6,
+              baseDelay: 1000,
+              backoffFactor: 1e308,
+              jitter: "decorrelated"
+            }
+          },
+          maxElapsed: "2 days"
+        }))
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      const waits = times.slice(1).map((t, i) => t - times[i])
+      expect(waits.length).toBeGreaterThan(0)
+      for (const wait of waits) {
+        expect(Number.isInteger(wait)).toBe(true)
+        expect(wait).toBeGreaterThanOrEqual(1000)
+        expect(wait).toBeLessThanOrEqual(DAY)
+      }
+      expect(times[times.length - 1]).toBeLessThanOrEqual(2 * DAY)
+    }))
+
+  const hinted = [
+    ["Retry-After: 999999999999", { status: 503, headers: { "retry-after": "999999999999" } }],
+    ["X-RateLimit-Reset: 999999999999", { status: 429, headers: { "x-ratelimit-reset": "999999999999" } }],
+    ["Retry-After in year 9999", { status: 429, headers: { "retry-after": "Fri, 31 Dec 9999 23:59:59 GMT" } }],
+    [
+      "RateLimitError({ retryAfter: Duration.infinity })",
+      new RateLimitError({ message: "429", retryAfter: Duration.infinity })
+    ],
+    ["Retry-After of 25 hours", { status: 503, headers: { "retry-after": String(25 * 3600) } }]
+  ] as const
+
+  for (const [name, error] of hinted) {
+    it.effect(`a hint above the ceiling ends the run at once with hint_exceeds_max_delay: ${name}`, () =>
+      Effect.gen(function*() {
+        const store = yield* RetryStats.make({ metrics: false })
+        const { effect, times } = scripted([error, error])
+        const exit = yield* runVirtual(
+          effect.pipe(
+            withIntelligentRetry({
+              task: "hint",
+              // unbounded maxDelay, the default for user policies
+              strategies: {
+                temporary_error: { decision: "retry_with_delay", maxRetries: 3 },
+                api_rate_limit: { decision: "retry_with_delay", maxRetries: 3 }
+              }
+            }),
+            Effect.provideService(RetryStats, store)
+          )
+        )
+        expect(exit).toEqual(Exit.fail(error))
+        expect(times).toEqual([0])
+        const analysis = yield* store.analyzeTaskErrors("hint")
+        expect(analysis.outcomes.hint_exceeds_max_delay).toBe(1)
+      }))
+  }
+
+  it.effect("the ceiling is a setting: RetryConfig's maxWait lowers it; an invalid one dies naming it", () =>
+    Effect.gen(function*() {
+      const error = { status: 503, headers: { "retry-after": "7200" } }
+      const one = scripted([error])
+      const stopped = yield* runVirtual(
+        one.effect.pipe(
+          withIntelligentRetry({ strategies: { temporary_error: { decision: "retry_with_delay" } } }),
+          Effect.provideService(RetryConfig, { enabled: true, maxWait: "1 hour" })
+        )
+      )
+      expect(stopped).toEqual(Exit.fail(error))
+      const two = scripted([error])
+      const waited = yield* runVirtual(
+        two.effect.pipe(withIntelligentRetry({ strategies: { temporary_error: { decision: "retry_with_delay" } } }))
+      )
+      expect(waited).toEqual(Exit.succeed("ok"))
+      expect(two.times[1] - two.times[0]).toBe(7_200_000)
+      for (const maxWait of [Duration.infinity, 2 ** 31 - 1, 0, -1, "forever"]) {
+        const bad = yield* runVirtual(
+          scripted([error]).effect.pipe(
+            withIntelligentRetry(),
+            Effect.provideService(RetryConfig, { enabled: true, maxWait: maxWait as any })
+          )
+        )
+        const defect = Exit.isFailure(bad) ? Option.getOrUndefined(Cause.dieOption(bad.cause)) : undefined
+        expect(defect, String(maxWait)).toBeInstanceOf(InvalidPolicyError)
+        expect((defect as InvalidPolicyError).field).toBe("RetryConfig.maxWait")
+      }
+    }))
+})
+
+describe("defect 4: every run that reaches its first failure ends with exactly one outcome", () => {
+  it.effect("an attempt that dies after a retry is recorded as died; the defect surfaces unchanged", () =>
+    Effect.gen(function*() {
+      const store = yield* RetryStats.make({ metrics: false })
+      let attempt = 0
+      const boom = new Error("boom")
+      const effect = Effect.suspend(() =>
+        attempt++ === 0 ? Effect.fail(new NetworkError({ message: "reset" })) : Effect.die(boom)
+      )
+      const exit = yield* runVirtual(
+        effect.pipe(withIntelligentRetry({ task: "dies" }), Effect.provideService(RetryStats, store))
+      )
+      expect(exit).toEqual(Exit.die(boom))
+      const analysis = yield* store.analyzeTaskErrors("dies")
+      expect(analysis.totalErrors).toBe(1)
+      expect(analysis.retries).toBe(1)
+      expect(analysis.outcomes.died).toBe(1)
+      expect(Object.values(analysis.outcomes).reduce((a, b) => a + b, 0)).toBe(1)
+    }))
+
+  it.effect("a first attempt that dies is not a failure and records no outcome", () =>
+    Effect.gen(function*() {
+      const store = yield* RetryStats.make({ metrics: false })
+      const exit = yield* Effect.die("first").pipe(
+        withIntelligentRetry({ task: "first" }),
+        Effect.provideService(RetryStats, store),
+        Effect.exit
+      )
+      expect(exit).toEqual(Exit.die("first"))
+      const analysis = yield* store.analyzeTaskErrors("first")
+      expect(Object.values(analysis.outcomes).reduce((a, b) => a + b, 0)).toBe(0)
+    }))
+})
+
+describe("defects 8 and 9: callbacks never crash the process nor hang the run", () => {
+  it.effect("an async onRetry that rejects is awaited, logged and ignored (no unhandled rejection)", () =>
+    Effect.gen(function*() {
+      const logs = captureLogs()
+      const rejections: Array<unknown> = []
+      const onRejection = (reason: unknown) => rejections.push(reason)
+      process.on("unhandledRejection", onRejection)
+      const { effect, times } = scripted([new NetworkError({ message: "reset" })])
+      const exit = yield* effect.pipe(
+        withIntelligentRetry({
+          onRetry: (async () => {
+            throw new Error("metrics down")
+          }) as any
+        }),
+        Effect.provide(logs.layer),
+        Effect.exit
+      )
+      // let any stray rejection reach the process
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      process.off("unhandledRejection", onRejection)
+      expect(exit).toEqual(Exit.succeed("ok"))
+      expect(times).toEqual([0, 0])
+      expect(rejections).toEqual([])
+      expect(logs.lines.filter((l) => l.includes("the onRetry callback failed")).length).toBe(1)
+    }))
+
+  it.effect("an onFailure returning a rejecting thenable is logged, and the run's own error surfaces", () =>
+    Effect.gen(function*() {
+      const logs = captureLogs()
+      const error = new TemporaryError({ message: "503" })
+      const exit = yield* Effect.fail(error).pipe(
+        withIntelligentRetry({
+          strategies: { temporary_error: { decision: "no_retry" } },
+          onFailure: (() => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(new Error("down")) })) as any
+        }),
+        Effect.provide(logs.layer),
+        Effect.exit
+      )
+      expect(exit).toEqual(Exit.fail(error))
+      expect(logs.lines.filter((l) => l.includes("the onFailure callback failed")).length).toBe(1)
+    }))
+
+  it.effect("onRetry that never returns is interrupted at its time limit (default 5 s), and the run goes on", () =>
+    Effect.gen(function*() {
+      const logs = captureLogs()
+      let interrupted = 0
+      const { effect, times } = scripted([new NetworkError({ message: "reset" })])
+      const fiber = yield* effect.pipe(
+        withIntelligentRetry({
+          onRetry: () => Effect.onInterrupt(Effect.never, () => Effect.sync(() => interrupted++))
+        }),
+        Effect.provide(logs.layer),
+        Effect.fork
+      )
+      yield* TestClock.adjust(4_999)
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(1)
+      expect(yield* Fiber.join(fiber)).toBe("ok")
+      expect(times).toEqual([0, 5_000])
+      expect(interrupted).toBe(1)
+      expect(logs.lines.filter((l) => l.includes("ran past its time limit (5000 ms)")).length).toBe(1)
+    }))
+
+  it.effect("onFailure that never returns: the error surfaces after callbackTimeout", () =>
+    Effect.gen(function*() {
+      const error = new TemporaryError({ message: "503" })
+      const fiber = yield* Effect.fail(error).pipe(
+        withIntelligentRetry({
+          strategies: { temporary_error: { decision: "no_retry" } },
+          callbackTimeout: "250 millis",
+          onFailure: () => Effect.never
+        }),
+        Effect.provide(Logger.remove(Logger.defaultLogger)),
+        Effect.fork
+      )
+      yield* TestClock.adjust(249)
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(1)
+      expect(yield* Fiber.await(fiber)).toEqual(Exit.fail(error))
+    }))
+
+  it("callbackTimeout is validated when the combinator is applied", () => {
+    for (const callbackTimeout of [0, -1, Infinity, Duration.infinity, "soon"]) {
+      const exit = Effect.runSyncExit(
+        Effect.void.pipe(withIntelligentRetry({ callbackTimeout: callbackTimeout as any }))
+      )
+      const defect = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.dieOption(exit.cause)) : undefined
+      expect(defect, String(callbackTimeout)).toBeInstanceOf(InvalidPolicyError)
+      expect((defect as InvalidPolicyError).field).toBe("callbackTimeout")
+    }
+  })
+})

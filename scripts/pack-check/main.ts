@@ -1,0 +1,44 @@
+/**
+ * The tarball check's program: written as a user would, against the published packages only.
+ * `scripts/pack-check.sh` copies it into a throwaway project, type-checks it with
+ * `skipLibCheck: false` under NodeNext and Bundler resolution, and runs it.
+ */
+import {
+  ErrorCategory,
+  NetworkError,
+  RetryBudget,
+  RetryConfig,
+  RetryDecision,
+  RetryStats,
+  Strategies,
+  withIntelligentRetry
+} from "@intelligent-retry/core"
+import { IntelligentHttpClient } from "@intelligent-retry/platform"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import "./packages.js"
+
+const program = Effect.gen(function*() {
+  const calls = yield* Ref.make(0)
+  const flaky = Ref.updateAndGet(calls, (n) => n + 1).pipe(
+    Effect.flatMap((n) => n < 3 ? Effect.fail(new NetworkError({ message: `reset ${n}` })) : Effect.succeed(n))
+  )
+  const result = yield* flaky.pipe(
+    withIntelligentRetry({
+      task: "pack_check",
+      strategies: { network_error: { decision: RetryDecision.RETRY_IMMEDIATELY, maxRetries: 3, baseDelay: 0 } }
+    })
+  )
+  const analysis = yield* RetryStats.analyzeTaskErrors("pack_check")
+  return { result, analysis }
+})
+
+const { analysis, result } = await Effect.runPromise(program)
+if (result !== 3) throw new Error(`expected the third attempt to succeed, got ${result}`)
+if (analysis.totalErrors !== 2) throw new Error(`expected 2 recorded errors, got ${analysis.totalErrors}`)
+if (ErrorCategory.NETWORK_ERROR !== "network_error") throw new Error("ErrorCategory.NETWORK_ERROR")
+for (const [name, value] of Object.entries({ Strategies, RetryConfig, RetryBudget, IntelligentHttpClient })) {
+  if (value === undefined) throw new Error(`${name} is missing`)
+}
+if (typeof IntelligentHttpClient.withIntelligentRetry !== "function") throw new Error("IntelligentHttpClient")
+console.log(`pack-check program: succeeded on attempt ${result}, ${analysis.totalErrors} errors recorded`)
