@@ -25,6 +25,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -32,9 +33,10 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { categories, type ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
 import { redact, safeCause } from "./internal/redact.js"
-import { durationMillis, invalid } from "./internal/stats.js"
+import { scrubTaskName as storedTaskName } from "./internal/stats/names.js"
+import { durationMillis, invalid } from "./internal/stats/options.js"
 import { RetryConfig } from "./RetryConfig.js"
-import type { ErrorSample, TimeWindow } from "./RetryStats.js"
+import type { ErrorSample, TimeWindow, WindowErrorCounts } from "./RetryStats.js"
 import { RetryStats } from "./RetryStats.js"
 
 // -----------------------------------------------------------------------------
@@ -58,6 +60,11 @@ export type AlertCode = "ERROR_THRESHOLD_EXCEEDED" | "CATEGORY_THRESHOLD_EXCEEDE
  */
 export interface RetryAlert {
   readonly code: AlertCode
+  /**
+   * `firing` while the condition holds (sent when it starts, then at most once per `cooldown`
+   * by {@link run}); `resolved` once, by {@link run}, when it no longer holds.
+   */
+  readonly status: "firing" | "resolved"
   /** `critical` when `observed` is more than twice `threshold`, else `warning`. */
   readonly severity: "warning" | "critical"
   /** A sentence for humans, with the latest redacted sample. */
@@ -108,6 +115,11 @@ export interface MonitorOptions {
  */
 export interface RunOptions<Out = number, R = never> extends MonitorOptions {
   /**
+   * While a condition holds, its alert is sent again at most once per `cooldown`; when it ends,
+   * one `resolved` alert is sent. Default: 30 minutes ({@link defaults}).
+   */
+  readonly cooldown?: Duration.DurationInput | undefined
+  /**
    * When to check again, fed the alerts of each check. The first check runs at once. Default:
    * `Schedule.spaced(window)`, so consecutive windows tile without overlap and each failure is
    * counted by one check.
@@ -124,10 +136,12 @@ export interface RunOptions<Out = number, R = never> extends MonitorOptions {
  */
 export const defaults: {
   readonly window: Duration.Duration
+  readonly cooldown: Duration.Duration
   readonly errorThreshold: number
   readonly categoryThresholds: Readonly<Partial<Record<ErrorCategory, number>>>
 } = Object.freeze({
   window: Duration.minutes(5),
+  cooldown: Duration.minutes(30),
   errorThreshold: 50,
   categoryThresholds: Object.freeze({ data_error: 10 })
 })
@@ -187,6 +201,47 @@ export class AlertSink extends Context.Reference<AlertSink>()("@intelligent-retr
 }
 
 // -----------------------------------------------------------------------------
+// source
+// -----------------------------------------------------------------------------
+
+/**
+ * What a check reads: failed attempts in a window, and recent samples.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SourceService {
+  /** Failed attempts in the window ending now; see `RetryStats.errorsInWindow`. */
+  readonly errorsInWindow: (
+    window: Duration.DurationInput,
+    taskName?: string
+  ) => Effect.Effect<WindowErrorCounts, unknown>
+  /** Recent samples, oldest first, at or after `since` (epoch milliseconds) when given. */
+  readonly recentSamples: (since?: number) => Effect.Effect<ReadonlyArray<ErrorSample>, unknown>
+}
+
+const localSource: SourceService = {
+  errorsInWindow: (window, taskName) => Effect.flatMap(RetryStats, (stats) => stats.errorsInWindow(window, taskName)),
+  recentSamples: (since) =>
+    Effect.map(
+      Effect.flatMap(RetryStats, (stats) => stats.recentSamples()),
+      (samples) => since === undefined ? samples : samples.filter((s) => s.time >= since)
+    )
+}
+
+/**
+ * Where checks read, as a `Context.Reference`. Its default reads the current `RetryStats` store
+ * of this process; `SqlRetryStats.layer` (package `@intelligent-retry/sql`) provides one that
+ * reads the whole fleet's database.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class Source extends Context.Reference<Source>()("@intelligent-retry/core/RetryMonitor/Source", {
+  defaultValue: (): SourceService => localSource
+}) {}
+
+// -----------------------------------------------------------------------------
 // checks
 // -----------------------------------------------------------------------------
 
@@ -244,19 +299,21 @@ const resolve = (options: MonitorOptions | undefined): Resolved => {
 const describe = (sample: ErrorSample | undefined): string =>
   sample === undefined ? "" : ` Latest: ${sample.tag}: ${sample.message}`
 
-const checkWith = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> =>
+/** The alerts raised now, not sent. A source that fails is logged and raises nothing. */
+const evaluate = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> =>
   Effect.gen(function*() {
-    const stats = yield* RetryStats
+    const source = yield* Source
     const errorThreshold = config.errorThreshold ?? (yield* RetryConfig.monitoring).errorThreshold
-    const counts = yield* stats.errorsInWindow(config.window, config.taskName)
+    const counts = yield* source.errorsInWindow(config.window, config.taskName)
     const alerts: Array<RetryAlert> = []
     if (counts.totalErrors === 0) return alerts
-    const samples = yield* stats.recentSamples()
     const from = counts.window.from
+    const samples = yield* source.recentSamples(from)
+    const scoped = config.taskName === undefined ? undefined : storedTaskName(config.taskName)
     const matching = (category: ErrorCategory | undefined) =>
       samples
         .filter((s) =>
-          s.time >= from && (config.taskName === undefined || s.task === config.taskName) &&
+          s.time >= from && (scoped === undefined || s.task === scoped) &&
           (category === undefined || s.category === category)
         )
         .slice(-3)
@@ -268,6 +325,7 @@ const checkWith = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> =
       const what = category === undefined ? "failed attempts" : `${category} failures`
       alerts.push({
         code: category === undefined ? "ERROR_THRESHOLD_EXCEEDED" : "CATEGORY_THRESHOLD_EXCEEDED",
+        status: "firing",
         severity: observed > 2 * limit ? "critical" : "warning",
         message: `Retry monitor: ${observed} ${what} in the last ${span}${scope}, above the threshold of ${limit}.` +
           describe(latest[0]),
@@ -284,16 +342,71 @@ const checkWith = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> =
       const observed = counts.categoryDistribution[category]
       if (observed > limit) raise(category, observed, limit)
     }
-    const sink = yield* AlertSink
-    for (const alert of alerts) {
+    return alerts
+  }).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.as(
+        Effect.logWarning(`RetryMonitor: reading the statistics failed (${safeCause(cause)}); no check this time`),
+        []
+      )
+    )
+  )
+
+const send = (alerts: ReadonlyArray<RetryAlert>): Effect.Effect<void> =>
+  Effect.flatMap(AlertSink, (sink) =>
+    Effect.forEach(alerts, (alert) =>
       // a failing sink must not stop the monitor
-      yield* Effect.catchAllCause(
+      Effect.catchAllCause(
         Effect.suspend(() => sink.send(alert)),
         // a redacted summary, not the cause: the sink's error may carry its webhook's secret
         (cause) => Effect.logWarning(`RetryMonitor: the alert sink failed (${safeCause(cause)})`)
-      )
+      ), { discard: true }))
+
+const checkWith = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> => Effect.tap(evaluate(config), send)
+
+const keyOf = (alert: RetryAlert): string => `${alert.code}/${alert.category ?? ""}`
+
+/**
+ * One tick of {@link run}: sends an alert when its condition starts, again once per `cooldown`
+ * while it holds, and a resolved alert when it ends.
+ */
+const tickWith = (
+  config: Resolved,
+  cooldownMillis: number,
+  active: Map<string, { lastSent: number; alert: RetryAlert }>
+): Effect.Effect<ReadonlyArray<RetryAlert>> =>
+  Effect.gen(function*() {
+    const raised = yield* evaluate(config)
+    const now = yield* Clock.currentTimeMillis
+    const out: Array<RetryAlert> = []
+    const seen = new Set<string>()
+    for (const alert of raised) {
+      const key = keyOf(alert)
+      seen.add(key)
+      const held = active.get(key)
+      if (held === undefined || now - held.lastSent >= cooldownMillis) {
+        active.set(key, { lastSent: now, alert })
+        out.push(alert)
+      } else held.alert = alert
     }
-    return alerts
+    for (const [key, held] of active) {
+      if (seen.has(key)) continue
+      active.delete(key)
+      const a = held.alert
+      const what = a.category === undefined ? "failed attempts" : `${a.category} failures`
+      out.push({
+        ...a,
+        status: "resolved",
+        severity: "warning",
+        message: `Retry monitor: resolved: ${what} are back at or below the threshold of ${a.threshold}` +
+          ` over the last ${Duration.format(config.window)}` +
+          (a.taskName === undefined ? "." : ` for task "${redact(a.taskName)}".`),
+        observed: 0,
+        samples: []
+      })
+    }
+    yield* send(out)
+    return raised
   })
 
 /**
@@ -337,12 +450,18 @@ export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<Ret
  */
 export const run = <Out = number, R = never>(options?: RunOptions<Out, R>): Effect.Effect<Out, never, R> => {
   const config = resolve(options)
+  const cooldownMillis = options?.cooldown === undefined
+    ? Duration.toMillis(defaults.cooldown)
+    : durationMillis(WHERE, "cooldown", options.cooldown, { infinite: true, zero: true })
   const schedule = options?.schedule ??
     (Schedule.spaced(config.window) as unknown as Schedule.Schedule<Out, ReadonlyArray<RetryAlert>, R>)
-  const tick = Effect.flatMap(
-    RetryConfig.monitoring,
-    (monitoring): Effect.Effect<ReadonlyArray<RetryAlert>> =>
-      monitoring.enabled ? checkWith(config) : Effect.succeed([])
-  )
-  return Effect.repeat(tick, schedule)
+  return Effect.suspend(() => {
+    const active = new Map<string, { lastSent: number; alert: RetryAlert }>()
+    const tick = Effect.flatMap(
+      RetryConfig.monitoring,
+      (monitoring): Effect.Effect<ReadonlyArray<RetryAlert>> =>
+        monitoring.enabled ? tickWith(config, cooldownMillis, active) : Effect.succeed([])
+    )
+    return Effect.repeat(tick, schedule)
+  })
 }

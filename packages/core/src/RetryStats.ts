@@ -1,6 +1,7 @@
 /**
  * Statistics: every failed attempt, retry and outcome of `withIntelligentRetry`, kept in bounded
- * time-bucketed aggregates, with analysis, suggestions and cleanup.
+ * time-bucketed aggregates, with analysis, suggestions and cleanup; published as immutable
+ * snapshots, and optionally handed to a sink (a database) bucket by bucket.
  *
  * **Details**
  *
@@ -8,19 +9,47 @@
  * (one minute by default) so that old data can be dropped and windows can be read, and a bounded
  * ring of recent, redacted samples. Memory does not grow with the number of events; it grows with
  * the number of tasks (capped, see {@link StoreOptions}) and of buckets held (see
- * {@link RetryStats.cleanupOldErrors} and `retention`). See `docs/statistics.md`.
+ * {@link cleanupOldErrors} and `retention`).
+ *
+ * The published state is an immutable {@link Snapshot} held in a `Ref`; every read answers from
+ * one snapshot, so answers taken together are consistent. Records do not go through the `Ref`:
+ * they write into a small buffer (the bucket of the current time and the pending samples) that is
+ * folded into a new snapshot when a new bucket starts and before every read. See
+ * `docs/statistics.md`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryStats } from "@intelligent-retry/core"
+ *
+ * const report = Effect.gen(function*() {
+ *   const analysis = yield* RetryStats.analyzeTaskErrors("update_tracking_info")
+ *   yield* Effect.log(`total errors: ${analysis.totalErrors}`, analysis.categoryDistribution)
+ *   for (const s of analysis.suggestions) yield* Effect.log(`${s.severity} ${s.code}: ${s.message}`)
+ * }).pipe(Effect.provide(RetryStats.layer)) // omit the layer to read the process-wide store
+ * ```
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { ErrorCategory } from "./ErrorCategory.js"
 import * as internalMetrics from "./internal/metrics.js"
-import * as internal from "./internal/stats.js"
+import * as analysis from "./internal/stats/analysis.js"
+import * as delivery from "./internal/stats/delivery.js"
+import { emptyRow } from "./internal/stats/layout.js"
+import { scrubTaskName } from "./internal/stats/names.js"
+import * as options_ from "./internal/stats/options.js"
+import * as rules from "./internal/stats/rules.js"
+import * as internalSnapshot from "./internal/stats/snapshot.js"
+import * as internal from "./internal/stats/store.js"
 import type { RetryOutcome } from "./RetryOutcome.js"
 
 /**
@@ -38,6 +67,22 @@ export const TypeId: unique symbol = internal.TypeId
  * @category type ids
  */
 export type TypeId = typeof TypeId
+
+/**
+ * The identifier of a {@link Snapshot}.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export const SnapshotTypeId: unique symbol = internalSnapshot.SnapshotTypeId
+
+/**
+ * The type of {@link SnapshotTypeId}.
+ *
+ * @since 0.2.0
+ * @category type ids
+ */
+export type SnapshotTypeId = typeof SnapshotTypeId
 
 // -----------------------------------------------------------------------------
 // models
@@ -118,7 +163,7 @@ export interface TaskStatistics {
 }
 
 /**
- * The result of {@link RetryStats.analyzeTaskErrors}.
+ * The result of {@link analyzeTaskErrors}.
  *
  * **Details**
  *
@@ -170,7 +215,7 @@ export interface ErrorSample {
 }
 
 /**
- * The result of {@link RetryStats.getErrorStatistics}: what a monitoring job reads.
+ * The result of {@link getErrorStatistics}: what a monitoring job reads.
  *
  * @since 0.1.0
  * @category models
@@ -243,8 +288,134 @@ export interface StoreOptions {
    * nobody cleans stays bounded. At least `bucketWidth`; may be infinite. Default: 7 days.
    */
   readonly retention?: Duration.DurationInput | undefined
-  /** Update the Effect metrics in {@link RetryStats.metrics}. Default: `true`. */
+  /** Update the Effect metrics in {@link metrics}. Default: `true`. */
   readonly metrics?: boolean | undefined
+}
+
+/**
+ * The published state of a store at one time: immutable, so answers read from one snapshot are
+ * consistent with each other. Read it with {@link analyze}, {@link statistics} and
+ * {@link windowCounts}, which answer as of `time`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Snapshot {
+  readonly [SnapshotTypeId]: SnapshotTypeId
+  /** Increases with every fold; two snapshots with the same version hold the same state. */
+  readonly version: number
+  /** When the snapshot was taken (epoch milliseconds, from `Clock`). */
+  readonly time: number
+  /** The width of the store's time buckets, in milliseconds. */
+  readonly bucketWidthMillis: number
+  /** From the earliest record held to `time`. */
+  readonly window: TimeWindow
+  /** Task names held (scrubbed and truncated as stored). */
+  readonly taskNames: ReadonlyArray<string>
+  /** Recent samples, oldest first. */
+  readonly samples: ReadonlyArray<ErrorSample>
+}
+
+/**
+ * The counters of one task and one category (`"none"` for outcomes without a failure, i.e.
+ * `succeeded_first_try`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface CategoryCounters {
+  readonly task: string
+  readonly category: ErrorCategory | "none"
+  /** Failed attempts. */
+  readonly failures: number
+  /** Retries scheduled after a failure of the category. */
+  readonly retries: number
+  /** Total wait before those retries, in milliseconds. */
+  readonly waitMillis: number
+  /** Runs recovered after exactly one retry whose last failure had the category. */
+  readonly recoveredAfterOneRetry: number
+  /** Runs per outcome whose last failure had the category; absent keys are zero. */
+  readonly outcomes: Readonly<Partial<Record<RetryOutcome, number>>>
+}
+
+/**
+ * The counters of one task and one category over one closed time bucket: what a sink receives.
+ * Counters are deltas: a bucket closed early by {@link flush} and recorded into again is handed
+ * over again with what came after, so a sink adds them up.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface MinuteAggregate extends CategoryCounters {
+  /** Start of the bucket, epoch milliseconds (a whole minute with the default bucket width). */
+  readonly minute: number
+}
+
+/**
+ * What a sink receives in one write: closed per-minute aggregates (no key twice) and redacted
+ * samples, oldest first.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SinkBatch {
+  readonly aggregates: ReadonlyArray<MinuteAggregate>
+  readonly samples: ReadonlyArray<ErrorSample>
+}
+
+/**
+ * Where closed buckets go (a database, a queue). `write` runs on the store's delivery fiber, never
+ * on a retry's path; a failure (or no answer within `writeTimeout`) is logged, counted, and the
+ * batch is kept and written again later with backoff.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RetryStatsSink {
+  readonly write: (batch: SinkBatch) => Effect.Effect<void, unknown>
+}
+
+/**
+ * How a store with a sink delivers. Validated once; an invalid value throws an
+ * `IllegalArgumentException` naming the field and the value.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface DeliveryOptions {
+  /**
+   * Aggregates (and, separately, samples) kept for the sink while it is down or slow. Past it,
+   * new entries are dropped and counted ({@link DeliveryStatus}, the metric
+   * `intelligent_retry_stats_sink_dropped_total`). Default: 100,000.
+   */
+  readonly maxPending?: number | undefined
+  /** Entries per write. Default: 1,000. */
+  readonly batchSize?: number | undefined
+  /** First wait before writing again after a failed write; doubles. Default: 1 second. */
+  readonly retryBase?: Duration.DurationInput | undefined
+  /** Longest wait between writes while failing (never longer than one bucket). Default: 1 minute. */
+  readonly retryMax?: Duration.DurationInput | undefined
+  /** A write that has not answered after this counts as failed. Default: 10 seconds. */
+  readonly writeTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Counts of a store's delivery to its sink since it was made (all zero without a sink).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface DeliveryStatus {
+  /** Aggregates folded but not written yet (the open bucket's included). */
+  readonly pendingAggregates: number
+  readonly pendingSamples: number
+  /** Aggregates dropped because `maxPending` were already waiting. */
+  readonly droppedAggregates: number
+  readonly droppedSamples: number
+  readonly writtenAggregates: number
+  readonly writtenSamples: number
+  /** Writes that failed or timed out. */
+  readonly failedWrites: number
 }
 
 /**
@@ -282,16 +453,25 @@ export interface RetryStatsService {
     retries: number,
     now: number
   ) => void
-  /** See {@link RetryStats.analyzeTaskErrors}. */
+  /** See {@link snapshot}. */
+  readonly snapshot: Effect.Effect<Snapshot>
+  /** See {@link changes}. */
+  readonly changes: Stream.Stream<Snapshot>
+  /** See {@link flush}. */
+  readonly flush: Effect.Effect<void>
+  /** See {@link deliveryStatus}. */
+  readonly deliveryStatus: Effect.Effect<DeliveryStatus>
+  /** See {@link analyzeTaskErrors}. */
   readonly analyzeTaskErrors: (taskName?: string) => Effect.Effect<ErrorAnalysis>
-  /** See {@link RetryStats.getErrorStatistics}. */
+  /** See {@link getErrorStatistics}. */
   readonly getErrorStatistics: Effect.Effect<ErrorStatistics>
-  /** See {@link RetryStats.cleanupOldErrors}. */
+  /** See {@link cleanupOldErrors}. */
   readonly cleanupOldErrors: (olderThan?: Duration.DurationInput) => Effect.Effect<number>
   /**
    * Failed attempts in the current bucket and the buckets before it that `window` spans
-   * (`ceil(window / bucketWidth)` buckets in all), for one task or all. Throws an
-   * `IllegalArgumentException` if `window` is not a positive, finite duration.
+   * (`ceil(window / bucketWidth)` buckets in all), for one task or all. Costs O(buckets held),
+   * whatever the window. Throws an `IllegalArgumentException` if `window` is not a positive,
+   * finite duration.
    */
   readonly errorsInWindow: (window: Duration.DurationInput, taskName?: string) => Effect.Effect<WindowErrorCounts>
   /** The most recent samples, oldest first; at most `limit` (default: all held). */
@@ -332,7 +512,7 @@ export const suggestionThresholds: {
   readonly networkFirstRetryRecoveryRate: number
   readonly hintsRefused: number
   readonly permanentErrorShare: number
-} = internal.suggestionThresholds
+} = rules.suggestionThresholds
 
 /**
  * The task name that collects tasks beyond `maxTasks` (and the `task` label beyond
@@ -347,14 +527,18 @@ export const OVERFLOW_TASK: string = internal.OVERFLOW_TASK
  * The Effect metrics the memory store updates (unless created with `metrics: false`), tagged
  * with labels in this order: `task`, `category` (one of the six, or `"none"` for an outcome
  * without a failure, i.e. `succeeded_first_try`), then `outcome` for `outcomes`. Use
- * {@link metricLabels} to read one series.
+ * {@link metricLabels} to read one series. Task labels are scrubbed of secrets like messages.
  *
  * - `attempts`: `intelligent_retry_failed_attempts_total`, counter of failed attempts (successful
  *   attempts are the outcomes `succeeded_first_try` and `recovered`, so the happy path updates
  *   one series, not two);
  * - `retries`: `intelligent_retry_retries_total`, counter;
  * - `outcomes`: `intelligent_retry_outcomes_total`, counter;
- * - `waits`: `intelligent_retry_wait_ms`, histogram of waits before retries, in milliseconds.
+ * - `waits`: `intelligent_retry_wait_ms`, histogram of waits before retries, in milliseconds;
+ * - `sinkWrites`: `intelligent_retry_stats_sink_writes_total`, batches handed to a sink, by
+ *   `result` (`ok`, `failed`);
+ * - `sinkDropped`: `intelligent_retry_stats_sink_dropped_total`, entries dropped past
+ *   `maxPending`, by `kind` (`aggregate`, `sample`).
  *
  * @example
  * ```ts
@@ -374,11 +558,15 @@ export const metrics: {
   readonly retries: Metric.Metric.Counter<number>
   readonly outcomes: Metric.Metric.Counter<number>
   readonly waits: Metric.Metric.Histogram<number>
+  readonly sinkWrites: Metric.Metric.Counter<number>
+  readonly sinkDropped: Metric.Metric.Counter<number>
 } = Object.freeze({
   attempts: internalMetrics.attempts,
   retries: internalMetrics.retries,
   outcomes: internalMetrics.outcomesCounter,
-  waits: internalMetrics.waits
+  waits: internalMetrics.waits,
+  sinkWrites: internalMetrics.sinkWrites,
+  sinkDropped: internalMetrics.sinkDropped
 })
 
 /**
@@ -398,8 +586,9 @@ export const metricLabels: (
 // -----------------------------------------------------------------------------
 
 /**
- * Creates an empty memory store. Throws an `IllegalArgumentException` naming the field and the
- * value if an option is invalid.
+ * Creates an empty memory store, synchronously: for benchmarks and for programs that manage the
+ * store themselves. Throws an `IllegalArgumentException` naming the field and the value if an
+ * option is invalid.
  *
  * @since 0.1.0
  * @category constructors
@@ -414,8 +603,45 @@ export const unsafeMake = (options?: StoreOptions): RetryStatsService => interna
  * @category constructors
  */
 export const make = (options?: StoreOptions): Effect.Effect<RetryStatsService> => {
-  const resolved = internal.resolveOptions(options)
+  const resolved = options_.resolveOptions(options)
   return Effect.sync(() => new internal.MemoryStore(resolved))
+}
+
+/**
+ * Creates an empty memory store whose closed buckets and samples flow to `sink`, with its delivery
+ * fiber in the scope. Closing the scope flushes (bounded by `writeTimeout`). Options are
+ * validated when `makeWithSink` is called.
+ *
+ * **Details**
+ *
+ * The delivery fiber wakes at each bucket boundary (by `Clock`), folds the buffer, and writes the
+ * closed buckets' aggregates and the pending samples in batches of `batchSize`. A failed write is
+ * logged, counted, kept, and tried again after a backoff (`retryBase`, doubling up to
+ * `retryMax`). At most `maxPending` aggregates (and samples) wait; past it, new ones are dropped
+ * and counted exactly. Recording never waits for the sink.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeWithSink = (
+  sink: RetryStatsSink,
+  options?: StoreOptions & DeliveryOptions
+): Effect.Effect<RetryStatsService, never, Scope.Scope> => {
+  const resolved = options_.resolveOptions(storeOptionsOf(options))
+  const deliveryOptions = delivery.resolveDelivery(deliveryOptionsOf(options))
+  return delivery.makeWithSink(resolved, sink, deliveryOptions)
+}
+
+const storeOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): StoreOptions | undefined => {
+  if (o === undefined || typeof o !== "object" || o === null) return o
+  const { batchSize: _b, maxPending: _m, retryBase: _r, retryMax: _x, writeTimeout: _w, ...rest } = o
+  return rest
+}
+
+const deliveryOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): DeliveryOptions | undefined => {
+  if (o === undefined || typeof o !== "object" || o === null) return undefined
+  const { batchSize, maxPending, retryBase, retryMax, writeTimeout } = o
+  return { batchSize, maxPending, retryBase, retryMax, writeTimeout }
 }
 
 /**
@@ -427,148 +653,264 @@ export const make = (options?: StoreOptions): Effect.Effect<RetryStatsService> =
 export const noop: RetryStatsService = internal.noop
 
 // -----------------------------------------------------------------------------
-// tag
+// tag and layers
 // -----------------------------------------------------------------------------
 
 /**
  * The current statistics store, as a `Context.Reference`. Its default is one process-wide
  * in-memory store, so statistics work with no layer at all.
  *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { RetryStats } from "@intelligent-retry/core"
- *
- * const report = Effect.gen(function*() {
- *   const analysis = yield* RetryStats.analyzeTaskErrors("update_tracking_info")
- *   yield* Effect.log(`total errors: ${analysis.totalErrors}`, analysis.categoryDistribution)
- *   for (const s of analysis.suggestions) yield* Effect.log(`${s.severity} ${s.code}: ${s.message}`)
- * }).pipe(Effect.provide(RetryStats.layer)) // omit the layer to read the process-wide store
- * ```
- *
  * @since 0.1.0
  * @category tags
  */
 export class RetryStats extends Context.Reference<RetryStats>()("@intelligent-retry/core/RetryStats", {
   defaultValue: (): RetryStatsService => internal.globalStore()
-}) {
-  /**
-   * Provides a fresh, empty memory store with the default options. Tests use it for isolation.
-   *
-   * @since 0.1.0
-   */
-  static readonly layer: Layer.Layer<RetryStats> = Layer.sync(RetryStats, () => internal.unsafeMake())
+}) {}
 
-  /**
-   * Provides a fresh, empty memory store with the given options, validated now: an invalid
-   * option throws an `IllegalArgumentException` naming the field and the value.
-   *
-   * @since 0.1.0
-   */
-  static layerWith(options: StoreOptions): Layer.Layer<RetryStats> {
-    const resolved = internal.resolveOptions(options)
-    return Layer.sync(RetryStats, () => new internal.MemoryStore(resolved))
+/**
+ * Provides a fresh, empty memory store with the default options. Tests use it for isolation.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<RetryStats> = Layer.sync(RetryStats, () => internal.unsafeMake())
+
+/**
+ * Provides a fresh, empty memory store with the given options, validated now: an invalid
+ * option throws an `IllegalArgumentException` naming the field and the value.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: StoreOptions): Layer.Layer<RetryStats> => {
+  const resolved = options_.resolveOptions(options)
+  return Layer.sync(RetryStats, () => new internal.MemoryStore(resolved))
+}
+
+/**
+ * Provides a fresh memory store whose closed buckets flow to `sink` (see {@link makeWithSink}).
+ * Releasing the layer flushes.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerSink = (
+  sink: RetryStatsSink,
+  options?: StoreOptions & DeliveryOptions
+): Layer.Layer<RetryStats> => Layer.scoped(RetryStats, makeWithSink(sink, options))
+
+/**
+ * Turns recording off: the store records nothing, reads as empty and updates no metric.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerNoop: Layer.Layer<RetryStats> = Layer.succeed(RetryStats, internal.noop)
+
+// -----------------------------------------------------------------------------
+// reading the current store
+// -----------------------------------------------------------------------------
+
+/**
+ * The current store's published state, folded up to now: everything recorded so far.
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(RetryStats, (stats) => stats.snapshot)
+
+/**
+ * The current store's snapshots, one per bucket rotation: each element is the state right after
+ * a bucket closed (by `Clock`), whether or not anything was recorded.
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const changes: Stream.Stream<Snapshot> = Stream.unwrap(Effect.map(RetryStats, (stats) => stats.changes))
+
+/**
+ * Closes the open bucket early and hands everything pending to the store's sink, waiting for the
+ * write (bounded by `writeTimeout`; a failed write is kept for the delivery fiber). Records after
+ * a flush in the same minute are handed over later as a further delta. Without a sink it only
+ * publishes a new snapshot. Never fails.
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const flush: Effect.Effect<void> = Effect.flatMap(RetryStats, (stats) => stats.flush)
+
+/**
+ * Counts of the current store's delivery to its sink.
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const deliveryStatus: Effect.Effect<DeliveryStatus> = Effect.flatMap(
+  RetryStats,
+  (stats) => stats.deliveryStatus
+)
+
+/**
+ * Analyses the failed attempts, retries and outcomes held for one task, or for all tasks
+ * without a name, and suggests what to change. An unknown task gives an all-zero analysis.
+ *
+ * **Details**
+ *
+ * Reads the running totals of one snapshot: the cost is O(tasks × 87) for all tasks and O(1)
+ * for one, whatever the number of events. It covers everything still held (see `window`). A
+ * task may be named as recorded or as stored (scrubbed of secrets).
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const analyzeTaskErrors = (taskName?: string): Effect.Effect<ErrorAnalysis> =>
+  Effect.flatMap(RetryStats, (stats) => stats.analyzeTaskErrors(taskName))
+
+/**
+ * Totals per task, per category and per outcome, retries, recent samples and the time window.
+ * What a monitoring job reads.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap(
+  RetryStats,
+  (stats) => stats.getErrorStatistics
+)
+
+/**
+ * Drops what is older than now − `olderThan` (now from `Clock`) and returns how many failed
+ * attempts were dropped.
+ *
+ * **Details**
+ *
+ * Data is dropped by whole buckets: a bucket goes when it ends at or before the cutoff, so a
+ * record at or after the cutoff is always kept, and a record up to one bucket older than the
+ * cutoff may be kept until the next cleanup. The count is the failed attempts held in the
+ * dropped buckets (retries and outcomes go with them but are not counted). Recent samples
+ * older than the cutoff are dropped too, exactly. A task left with nothing frees its name.
+ * `olderThan` must be a non-negative duration; otherwise this throws an
+ * `IllegalArgumentException`. What a sink already received is not touched.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours"): Effect.Effect<number> => {
+  options_.olderThanMillis(olderThan)
+  return Effect.flatMap(RetryStats, (stats) => stats.cleanupOldErrors(olderThan))
+}
+
+/**
+ * Failed attempts in a recent window of the current store; see
+ * {@link RetryStatsService.errorsInWindow}.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const errorsInWindow = (window: Duration.DurationInput, taskName?: string): Effect.Effect<WindowErrorCounts> => {
+  options_.windowMillis(window)
+  return Effect.flatMap(RetryStats, (stats) => stats.errorsInWindow(window, taskName))
+}
+
+// -----------------------------------------------------------------------------
+// reading a snapshot
+// -----------------------------------------------------------------------------
+
+const isSnapshot = (u: unknown): u is Snapshot => typeof u === "object" && u !== null && SnapshotTypeId in u
+
+const impl = (s: Snapshot): internalSnapshot.SnapshotImpl => s as internalSnapshot.SnapshotImpl
+
+/**
+ * The analysis of one task (or all) as of the snapshot's `time`; what
+ * {@link analyzeTaskErrors} answers.
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const analyze: {
+  (taskName?: string): (self: Snapshot) => ErrorAnalysis
+  (self: Snapshot, taskName?: string): ErrorAnalysis
+} = dual(
+  (args) => isSnapshot(args[0]),
+  (self: Snapshot, taskName?: string): ErrorAnalysis => internalSnapshot.analyze(impl(self), taskName)
+)
+
+/**
+ * The statistics as of the snapshot's `time`; what {@link getErrorStatistics} answers.
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.statistics(impl(self))
+
+/**
+ * Failed attempts in the window ending at the snapshot's `time`; what {@link errorsInWindow}
+ * answers. Throws an `IllegalArgumentException` if `window` is not a positive, finite duration.
+ *
+ * @since 0.2.0
+ * @category reading
+ */
+export const windowCounts: {
+  (window: Duration.DurationInput, taskName?: string): (self: Snapshot) => WindowErrorCounts
+  (self: Snapshot, window: Duration.DurationInput, taskName?: string): WindowErrorCounts
+} = dual(
+  (args) => isSnapshot(args[0]),
+  (self: Snapshot, window: Duration.DurationInput, taskName?: string): WindowErrorCounts =>
+    internalSnapshot.windowCounts(impl(self), options_.windowMillis(window), taskName)
+)
+
+// -----------------------------------------------------------------------------
+// reading aggregates held elsewhere
+// -----------------------------------------------------------------------------
+
+/**
+ * The name a store keeps for a task: secrets masked like messages (`api_key=***`, bearer tokens,
+ * URL credentials), truncated to 200 characters. Stores apply it once per distinct name, when the
+ * name is first seen; a reader of a sink's storage applies it to the name it looks up.
+ *
+ * @since 0.2.0
+ * @category aggregates
+ */
+export const storedTaskName: (task: string) => string = scrubTaskName
+
+/**
+ * The analysis of counters read back from a sink's storage (a database): the same shape and the
+ * same suggestion rules as {@link analyzeTaskErrors}. Counters of other tasks than `taskName`
+ * (when given) must be filtered out by the caller.
+ *
+ * @since 0.2.0
+ * @category aggregates
+ */
+export const analysisFromCounters = (
+  taskName: string | undefined,
+  counters: Iterable<CategoryCounters>,
+  window: TimeWindow
+): ErrorAnalysis => {
+  const row = emptyRow()
+  for (const c of counters) analysis.addCounters(row, c)
+  return analysis.analysisOf(taskName, row, window)
+}
+
+/**
+ * The statistics of counters read back from a sink's storage: the same shape as
+ * {@link getErrorStatistics}.
+ *
+ * @since 0.2.0
+ * @category aggregates
+ */
+export const statisticsFromCounters = (
+  counters: Iterable<CategoryCounters>,
+  recentSamples: ReadonlyArray<ErrorSample>,
+  window: TimeWindow
+): ErrorStatistics => {
+  const rows = new Map<string, Float64Array>()
+  for (const c of counters) {
+    let row = rows.get(c.task)
+    if (row === undefined) {
+      row = emptyRow()
+      rows.set(c.task, row)
+    }
+    analysis.addCounters(row, c)
   }
-
-  /**
-   * Turns recording off: the store records nothing, reads as empty and updates no metric.
-   *
-   * @since 0.1.0
-   */
-  static readonly layerNoop: Layer.Layer<RetryStats> = Layer.succeed(RetryStats, internal.noop)
-
-  /**
-   * The store that records nothing, to put in a runtime's context or a layer at the edge of the
-   * program (`RetryStats.layerNoop`). Avoid `Effect.provideService` around a hot effect: it
-   * switches the context on every run (about 4 µs in the benchmarks).
-   *
-   * @since 0.1.0
-   */
-  static readonly noop: RetryStatsService = internal.noop
-
-  /**
-   * Creates an empty memory store; see {@link make}.
-   *
-   * @since 0.1.0
-   */
-  static readonly make: (options?: StoreOptions) => Effect.Effect<RetryStatsService> = make
-
-  /**
-   * Analyses the failed attempts, retries and outcomes held for one task, or for all tasks
-   * without a name, and suggests what to change. An unknown task gives an all-zero analysis.
-   *
-   * **Details**
-   *
-   * Reads the running totals: the cost is O(tasks × 87) for all tasks and O(1) for one,
-   * whatever the number of events. It covers everything still held (see `window`).
-   *
-   * @since 0.1.0
-   */
-  static analyzeTaskErrors(taskName?: string): Effect.Effect<ErrorAnalysis> {
-    return Effect.flatMap(RetryStats, (stats) => stats.analyzeTaskErrors(taskName))
-  }
-
-  /**
-   * Totals per task, per category and per outcome, retries, recent samples and the time window.
-   * What a monitoring job reads.
-   *
-   * @since 0.1.0
-   */
-  static readonly getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap(
-    RetryStats,
-    (stats) => stats.getErrorStatistics
-  )
-
-  /**
-   * Drops what is older than now − `olderThan` (now from `Clock`) and returns how many failed
-   * attempts were dropped.
-   *
-   * **Details**
-   *
-   * Data is dropped by whole buckets: a bucket goes when it ends at or before the cutoff, so a
-   * record at or after the cutoff is always kept, and a record up to one bucket older than the
-   * cutoff may be kept until the next cleanup. The count is the failed attempts held in the
-   * dropped buckets (retries and outcomes go with them but are not counted). Recent samples
-   * older than the cutoff are dropped too, exactly. A task left with nothing frees its name.
-   * `olderThan` must be a non-negative duration; otherwise this throws an
-   * `IllegalArgumentException`.
-   *
-   * @since 0.1.0
-   */
-  static cleanupOldErrors(olderThan: Duration.DurationInput = "24 hours"): Effect.Effect<number> {
-    internal.olderThanMillis(olderThan)
-    return Effect.flatMap(RetryStats, (stats) => stats.cleanupOldErrors(olderThan))
-  }
-
-  /**
-   * Failed attempts in a recent window of the current store; see
-   * {@link RetryStatsService.errorsInWindow}.
-   *
-   * @since 0.1.0
-   */
-  static errorsInWindow(window: Duration.DurationInput, taskName?: string): Effect.Effect<WindowErrorCounts> {
-    internal.windowMillis(window)
-    return Effect.flatMap(RetryStats, (stats) => stats.errorsInWindow(window, taskName))
-  }
-
-  /**
-   * The Effect metrics fed by the memory stores. See {@link metrics}.
-   *
-   * @since 0.1.0
-   */
-  static readonly metrics = metrics
-
-  /**
-   * The labels of one metric series. See {@link metricLabels}.
-   *
-   * @since 0.1.0
-   */
-  static readonly metricLabels = metricLabels
-
-  /**
-   * The thresholds of the suggestion rules. See {@link suggestionThresholds}.
-   *
-   * @since 0.1.0
-   */
-  static readonly suggestionThresholds = suggestionThresholds
+  return analysis.statisticsOf(rows, rows.size, recentSamples, window)
 }

@@ -49,22 +49,6 @@ export type {
   StrategyChoice
 } from "./IntelligentRetry.js"
 /** @since 0.1.0 */
-export { OVERFLOW_TASK, RetryStats } from "./RetryStats.js"
-/** @since 0.1.0 */
-export type {
-  ErrorAnalysis,
-  ErrorSample,
-  ErrorStatistics,
-  RetryStatsService,
-  StoreOptions,
-  Suggestion,
-  SuggestionCode,
-  SuggestionSeverity,
-  TaskStatistics,
-  TimeWindow,
-  WindowErrorCounts
-} from "./RetryStats.js"
-/** @since 0.1.0 */
 export { AlertSink } from "./RetryMonitor.js"
 /** @since 0.1.0 */
 export type { AlertCode, AlertSinkService, MonitorOptions, RetryAlert } from "./RetryMonitor.js"
@@ -95,6 +79,13 @@ export * as Strategies from "./Strategies.js"
  * @since 0.1.0
  */
 export * as IntelligentRetry from "./IntelligentRetry.js"
+/**
+ * Statistics: the `RetryStats` service tag (`RetryStats.RetryStats`), its layers, analysis,
+ * snapshots, sinks and cleanup.
+ *
+ * @since 0.1.0
+ */
+export * as RetryStats from "./RetryStats.js"
 /**
  * The monitor: thresholds over a window, alerts through `AlertSink`, on a `Schedule`.
  *

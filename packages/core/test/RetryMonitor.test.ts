@@ -4,13 +4,13 @@ import type { ErrorCategory } from "../src/ErrorCategory.js"
 import { RetryConfig } from "../src/RetryConfig.js"
 import { NetworkError } from "../src/RetryErrors.js"
 import { AlertSink, check, defaults, type RetryAlert, run } from "../src/RetryMonitor.js"
-import { RetryStats } from "../src/RetryStats.js"
+import * as RetryStats from "../src/RetryStats.js"
 
 const MINUTE = 60_000
 
 const failures = (task: string, category: ErrorCategory, n: number, error: unknown = new Error("boom")) =>
   Effect.gen(function*() {
-    const stats = yield* RetryStats
+    const stats = yield* RetryStats.RetryStats
     const now = yield* Clock.currentTimeMillis
     for (let i = 0; i < n; i++) stats.unsafeRecordFailure(task, category, error, 1, now)
   })
@@ -174,12 +174,40 @@ describe("RetryMonitor.run", () => {
       yield* TestClock.adjust("9 minutes") // checks at 0, 5 and 10 minutes so far
       yield* failures("t", "network_error", 51) // at 12 min
       yield* TestClock.adjust("8 minutes") // check at 15 and 20 min
-      const all = (yield* Ref.get(received)).map(([time, a]) => [time, a.code, a.category ?? null, a.observed])
+      const all = (yield* Ref.get(received)).map((
+        [time, a]
+      ) => [time, a.status, a.code, a.category ?? null, a.observed])
       expect(all).toEqual([
-        [5 * MINUTE, "ERROR_THRESHOLD_EXCEEDED", null, 71],
-        [5 * MINUTE, "CATEGORY_THRESHOLD_EXCEEDED", "data_error", 11],
-        [15 * MINUTE, "ERROR_THRESHOLD_EXCEEDED", null, 51]
+        [5 * MINUTE, "firing", "ERROR_THRESHOLD_EXCEEDED", null, 71],
+        [5 * MINUTE, "firing", "CATEGORY_THRESHOLD_EXCEEDED", "data_error", 11],
+        [10 * MINUTE, "resolved", "ERROR_THRESHOLD_EXCEEDED", null, 0],
+        [10 * MINUTE, "resolved", "CATEGORY_THRESHOLD_EXCEEDED", "data_error", 0],
+        [15 * MINUTE, "firing", "ERROR_THRESHOLD_EXCEEDED", null, 51],
+        [20 * MINUTE, "resolved", "ERROR_THRESHOLD_EXCEEDED", null, 0]
       ])
+      yield* Fiber.interrupt(fiber)
+    }).pipe(Effect.provide(RetryStats.layer)))
+
+  it.effect("a condition that holds pages when it starts, then once per cooldown (default 30 minutes), and resolves once", () =>
+    Effect.gen(function*() {
+      const { layer, received } = yield* collecting
+      // every minute, over a 5-minute window; 11 data errors every minute for 70 minutes
+      const fiber = yield* Effect.fork(run({ schedule: Schedule.spaced("1 minute") }).pipe(Effect.provide(layer)))
+      for (let m = 0; m < 70; m++) {
+        yield* failures("t", "data_error", 11)
+        yield* TestClock.adjust("1 minute")
+      }
+      yield* TestClock.adjust("10 minutes")
+      const all = (yield* Ref.get(received)).map(([time, a]) => [time / MINUTE, a.status, a.category ?? null])
+      expect(all).toEqual([
+        [0, "firing", "data_error"],
+        [30, "firing", "data_error"],
+        [60, "firing", "data_error"],
+        [74, "resolved", "data_error"]
+      ])
+      expect((yield* Ref.get(received))[3][1].message).toBe(
+        "Retry monitor: resolved: data_error failures are back at or below the threshold of 10 over the last 5m."
+      )
       yield* Fiber.interrupt(fiber)
     }).pipe(Effect.provide(RetryStats.layer)))
 
@@ -189,7 +217,11 @@ describe("RetryMonitor.run", () => {
       yield* failures("t", "data_error", 11)
       // every minute, over a 15-minute window, three times in all
       const fiber = yield* Effect.fork(
-        run({ window: "15 minutes", schedule: Schedule.spaced("1 minute").pipe(Schedule.compose(Schedule.recurs(2))) })
+        run({
+          window: "15 minutes",
+          cooldown: "1 minute",
+          schedule: Schedule.spaced("1 minute").pipe(Schedule.compose(Schedule.recurs(2)))
+        })
           .pipe(Effect.provide(layer))
       )
       yield* TestClock.adjust("10 minutes")

@@ -9,11 +9,11 @@ import {
   type ErrorAnalysis,
   noop,
   OVERFLOW_TASK,
-  RetryStats,
   type RetryStatsService,
   suggestionThresholds,
   unsafeMake
 } from "../src/RetryStats.js"
+import * as RetryStats from "../src/RetryStats.js"
 
 // -----------------------------------------------------------------------------
 // helpers: record through the unsafe recorders, with the time from Clock
@@ -21,7 +21,7 @@ import {
 
 const failure = (task: string, category: ErrorCategory, error: unknown = new Error("boom"), attempt = 1) =>
   Effect.gen(function*() {
-    const stats = yield* RetryStats
+    const stats = yield* RetryStats.RetryStats
     stats.unsafeRecordFailure(task, category, error, attempt, yield* Clock.currentTimeMillis)
   })
 
@@ -30,13 +30,13 @@ const failures = (task: string, category: ErrorCategory, n: number) =>
 
 const retry = (task: string, category: ErrorCategory, waitMillis = 0) =>
   Effect.gen(function*() {
-    const stats = yield* RetryStats
+    const stats = yield* RetryStats.RetryStats
     stats.unsafeRecordRetry(task, category, waitMillis, yield* Clock.currentTimeMillis)
   })
 
 const outcome = (task: string, o: RetryOutcome, category?: ErrorCategory, retries = 0, n = 1) =>
   Effect.gen(function*() {
-    const stats = yield* RetryStats
+    const stats = yield* RetryStats.RetryStats
     const now = yield* Clock.currentTimeMillis
     for (let i = 0; i < n; i++) stats.unsafeRecordOutcome(task, o, category, retries, now)
   })
@@ -54,11 +54,11 @@ const HOUR = 60 * MINUTE
 describe("RetryStats: the service", () => {
   it.effect("the default is one process-wide memory store, so statistics work with no layer", () =>
     Effect.gen(function*() {
-      const a = yield* RetryStats
-      const b = yield* RetryStats
+      const a = yield* RetryStats.RetryStats
+      const b = yield* RetryStats.RetryStats
       expect(a).toBe(b)
       expect(a.enabled).toBe(true)
-      const fresh = yield* Effect.provide(RetryStats, RetryStats.layer)
+      const fresh = yield* Effect.provide(RetryStats.RetryStats, RetryStats.layer)
       expect(fresh).not.toBe(a)
     }))
 
@@ -71,7 +71,7 @@ describe("RetryStats: the service", () => {
 
   it.effect("layerNoop records nothing and reads as empty", () =>
     Effect.gen(function*() {
-      const stats = yield* RetryStats
+      const stats = yield* RetryStats.RetryStats
       expect(stats.enabled).toBe(false)
       yield* failure("t", "network_error")
       yield* retry("t", "network_error", 100)
@@ -186,7 +186,7 @@ describe("RetryStats: analysis", () => {
 
   it.effect("analysis reads running totals: 1,000 tasks are analysed without scanning events", () =>
     Effect.gen(function*() {
-      const stats = yield* RetryStats
+      const stats = yield* RetryStats.RetryStats
       for (let i = 0; i < 100_000; i++) {
         stats.unsafeRecordFailure(`task-${i % 1000}`, categories[i % 6], undefined, 1, i * 100)
       }
@@ -560,7 +560,7 @@ describe("RetryStats: statistics and samples", () => {
         message: "reset 15",
         attempt: 16
       })
-      const stats = yield* RetryStats
+      const stats = yield* RetryStats.RetryStats
       expect((yield* stats.recentSamples(2)).map((s) => s.message)).toEqual(["reset 23", "reset 24"])
     }).pipe(Effect.provide(RetryStats.layerWith({ sampleSize: 10 }))))
 
@@ -715,7 +715,7 @@ describe("RetryStats: concurrency and hostile values", () => {
 
   it.effect("hostile arguments to the recorders never throw", () =>
     Effect.gen(function*() {
-      const stats = yield* RetryStats
+      const stats = yield* RetryStats.RetryStats
       const bad: Array<any> = [undefined, null, Symbol("x"), {}, Number.NaN, -1, Infinity, "nope", 10n]
       for (const x of bad) {
         // an invalid category or outcome: dropped
@@ -859,7 +859,7 @@ describe("RetryStats: with withIntelligentRetry", () => {
 it.effect("layers compose: a store provided by layer is the one the combinator and the accessors see", () =>
   Effect.gen(function*() {
     const store = unsafeMake()
-    yield* failure("t", "network_error").pipe(Effect.provide(Layer.succeed(RetryStats, store)))
+    yield* failure("t", "network_error").pipe(Effect.provide(Layer.succeed(RetryStats.RetryStats, store)))
     expect((yield* store.analyzeTaskErrors("t")).totalErrors).toBe(1)
     expect(noop.enabled).toBe(false)
   }))

@@ -3,14 +3,7 @@
  * statistics and suggestions, and the checks that the numbers agree. Rendered as text, or as
  * JSON with `--json`.
  */
-import type {
-  ErrorAnalysis,
-  ErrorCategory,
-  ErrorStatistics,
-  RetryOutcome,
-  SuggestionCode,
-  SuggestionSeverity
-} from "@intelligent-retry/core"
+import type { ErrorCategory, RetryOutcome, RetryStats } from "@intelligent-retry/core"
 import { categories } from "@intelligent-retry/core"
 import * as Duration from "effect/Duration"
 import type { Ledger } from "./CarrierApi.js"
@@ -73,8 +66,8 @@ export interface LibraryView {
   /** `analyzeTaskErrors` per task, most severe first. */
   readonly suggestions: ReadonlyArray<{
     readonly task: string
-    readonly code: SuggestionCode
-    readonly severity: SuggestionSeverity
+    readonly code: RetryStats.SuggestionCode
+    readonly severity: RetryStats.SuggestionSeverity
     readonly message: string
   }>
 }
@@ -162,8 +155,8 @@ export const measure = (tracker: Tracker, ledger: Ledger, wallMillis: number): R
 
 /** The library's statistics and suggestions, for the report. */
 export const libraryView = (
-  statistics: ErrorStatistics,
-  analyses: ReadonlyArray<ErrorAnalysis>
+  statistics: RetryStats.ErrorStatistics,
+  analyses: ReadonlyArray<RetryStats.ErrorAnalysis>
 ): LibraryView => ({
   totalRuns: statistics.totalRuns,
   totalErrors: statistics.totalErrors,

@@ -22,7 +22,13 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type { Classifier, FailureInfo, RetryInfo, StrategyTableInput } from "@intelligent-retry/core"
+import type {
+  CircuitBreaker as CoreCircuitBreaker,
+  Classifier,
+  FailureInfo,
+  RetryInfo,
+  StrategyTableInput
+} from "@intelligent-retry/core"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as idempotency from "./internal/idempotency.js"
@@ -97,6 +103,27 @@ export interface Options<E> {
    * underlying client are retried. Default: `true`.
    */
   readonly filterStatusOk?: boolean | undefined
+  /**
+   * Put each request behind core's circuit breaker for its host (`withCircuitBreaker`, key: the
+   * host with port), outside the retry: while a host's breaker is open, its requests fail at once
+   * with a `RequestError` of reason `Transport` whose description says the circuit is open and
+   * gives the remaining time, and whose `cause` is the `CircuitOpenError` (with `key` and
+   * `retryAfter`). Such an error is never retried. `true` uses the breaker's defaults for every
+   * host; an object sets thresholds and, with `hosts`, which hosts opt in. Default: off.
+   */
+  readonly circuitBreaker?: boolean | CircuitBreakerOptions | undefined
+}
+
+/**
+ * The circuit breaker options of {@link Options}: core's thresholds and break length (see
+ * `CircuitBreaker.CircuitBreakerOptions`), and the hosts that opt in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CircuitBreakerOptions extends Omit<CoreCircuitBreaker.CircuitBreakerOptions, "key" | "task"> {
+  /** The hosts (with port, as in `api.example:8443`) whose requests go through a breaker. Default: every host. */
+  readonly hosts?: ReadonlyArray<string> | ((host: string) => boolean) | undefined
 }
 
 /**

@@ -334,7 +334,7 @@ describe("status handling", () => {
       expect(times).toEqual([0])
     }))
 
-  it.effect("statistics flow into the current RetryStats, per task", () =>
+  it.effect("statistics flow into the current RetryStats.RetryStats, per task", () =>
     Effect.gen(function*() {
       const { effect } = get([{ status: 429, headers: { "retry-after": "2" } }, { status: 503 }, { status: 200 }], {
         strategies: {

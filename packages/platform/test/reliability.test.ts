@@ -6,14 +6,7 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import {
-  AlertSink,
-  type RetryAlert,
-  RetryBudget,
-  RetryMonitor,
-  RetryStats,
-  type RetryStatsService
-} from "@intelligent-retry/core"
+import { AlertSink, type RetryAlert, RetryBudget, RetryMonitor, RetryStats } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import { flatString, hostileValues, nestedCauses, TEN_MB, throwingProxy } from "../../../test/reliability/hostile.js"
@@ -68,7 +61,7 @@ const modes: ReadonlyArray<readonly [string, (value: unknown) => Failure]> = [
 const send = (
   fail: Failure,
   method: "GET" | "POST",
-  store: RetryStatsService,
+  store: RetryStats.RetryStatsService,
   logs: Layer.Layer<never>,
   url = "https://carrier.example/track/1Z999"
 ) => {
@@ -77,7 +70,7 @@ const send = (
   )
   return Effect.runSyncExit(
     (method === "GET" ? client.get(url) : client.post(url)).pipe(
-      Effect.provideService(RetryStats, store),
+      Effect.provideService(RetryStats.RetryStats, store),
       Effect.provide(logs),
       // hundreds of failing requests to one host: no budget, so that each is retried as its policy says
       Effect.provide(RetryBudget.layerNone),
@@ -244,7 +237,7 @@ describe("secrets in request URLs", () => {
         const logs = captureLogs()
         const alerts: Array<RetryAlert> = []
         yield* Effect.gen(function*() {
-          const store = yield* RetryStats
+          const store = yield* RetryStats.RetryStats
           for (const status of [503, 429, 0]) {
             const fail: Failure = (request) =>
               status === 0

@@ -103,7 +103,7 @@ const runtimeSection = (r: RuntimeFile, charts: Map<string, string>): string => 
       "\"Statistics off\" runs in a runtime whose context already holds the no-op store (`RetryStats.layerNoop`), " +
       "so nothing is provided per call; its twin runtime holds the default store, and the recording cost is the " +
       "difference between the two (a runtime made this way runs effects a little slower than `Effect.runSync`, so " +
-      "each is compared with the floor run the same way). `Effect.provideService(effect, RetryStats, noop)`, even " +
+      "each is compared with the floor run the same way). `Effect.provideService(effect, RetryStats.RetryStats, noop)`, even " +
       "when built once, switches the context on every run; it is measured separately, against the floor wrapped " +
       "the same way."
   )

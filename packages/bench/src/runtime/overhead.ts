@@ -13,7 +13,6 @@
  */
 import { RetryStats, TemporaryError, withIntelligentRetry } from "@intelligent-retry/core"
 import { ConstantBackoff, handleAll, retry } from "cockatiel"
-import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
@@ -24,11 +23,11 @@ import type { Case, HarnessOptions, Measured } from "./harness.js"
 import { difference, measure, ratio } from "./harness.js"
 
 /** The no-op store (what `RetryStats.layerNoop` installs). */
-export const noopStore: Context.Tag.Service<typeof RetryStats> = RetryStats.noop
+export const noopStore: RetryStats.RetryStatsService = RetryStats.noop
 
 /** A runtime whose context holds `store` as the current `RetryStats`. */
-const runtimeWith = (store: Context.Tag.Service<typeof RetryStats>): Runtime.Runtime<never> =>
-  Effect.runSync(Effect.provideService(Effect.runtime<never>(), RetryStats, store))
+const runtimeWith = (store: RetryStats.RetryStatsService): Runtime.Runtime<never> =>
+  Effect.runSync(Effect.provideService(Effect.runtime<never>(), RetryStats.RetryStats, store))
 
 const error = new TemporaryError({ message: "upstream unavailable" })
 
@@ -69,11 +68,11 @@ export const effectCases = (): Array<Case> => {
   const floor = Effect.sync(() => 1)
   const happy = withIntelligentRetry(floor, { task: "bench" })
   // runtimes built the same way, one holding the default store, one the no-op store
-  const on = Runtime.runSync(runtimeWith(Effect.runSync(RetryStats)))
+  const on = Runtime.runSync(runtimeWith(Effect.runSync(RetryStats.RetryStats)))
   const off = Runtime.runSync(runtimeWith(noopStore))
   const offExit = Runtime.runSyncExit(runtimeWith(noopStore))
-  const happyProvided = Effect.provideService(happy, RetryStats, noopStore)
-  const floorProvided = Effect.provideService(floor, RetryStats, noopStore)
+  const happyProvided = Effect.provideService(happy, RetryStats.RetryStats, noopStore)
+  const floorProvided = Effect.provideService(floor, RetryStats.RetryStats, noopStore)
   const retry3 = Effect.retry(floor, Schedule.recurs(3))
   const matched = Effect.matchEffect(floor, { onFailure: Effect.fail, onSuccess: Effect.succeed })
   const failing = Effect.suspend(() => Effect.fail(error))
@@ -98,12 +97,12 @@ export const effectCases = (): Array<Case> => {
     },
     {
       id: "floorProvided",
-      label: "floor under `Effect.provideService(RetryStats, noop)`",
+      label: "floor under `Effect.provideService(RetryStats.RetryStats, noop)`",
       fn: () => Effect.runSync(floorProvided)
     },
     {
       id: "happyProvided",
-      label: "`withIntelligentRetry` under `Effect.provideService(RetryStats, noop)`",
+      label: "`withIntelligentRetry` under `Effect.provideService(RetryStats.RetryStats, noop)`",
       fn: () => Effect.runSync(happyProvided)
     },
     {
@@ -243,7 +242,7 @@ export const runOverhead = async (log: (line: string) => void = () => {}): Promi
     },
     {
       id: "happyProvided/floorProvided",
-      label: "happy path ÷ floor, both under `provideService(RetryStats, noop)`",
+      label: "happy path ÷ floor, both under `provideService(RetryStats.RetryStats, noop)`",
       ratio: ratio(e.happyProvided, e.floorProvided),
       addedNs: difference(e.happyProvided, e.floorProvided)
     },

@@ -10,12 +10,11 @@
 import type { ErrorCategory } from "@intelligent-retry/core"
 import { NetworkError, RateLimitError, RetryStats, TemporaryError } from "@intelligent-retry/core"
 import * as Clock from "effect/Clock"
-import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type { HarnessOptions, Measured } from "./harness.js"
 import { measure, median } from "./harness.js"
 
-type Store = Context.Tag.Service<typeof RetryStats>
+type Store = RetryStats.RetryStatsService
 
 const freshStore = (): Store => Effect.runSync(RetryStats.make())
 

@@ -134,6 +134,16 @@ export const hintMillis = (error: unknown, now: number): number | undefined => {
   return undefined
 }
 
+/** A `CircuitOpenError`, itself or along the cause chain (the platform wraps it in a `RequestError`). */
+const shedByBreaker = (error: unknown): boolean => {
+  let current = error
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObjectLike(current); depth++) {
+    if (get(current, CircuitOpenTypeId) === CircuitOpenTypeId) return true
+    current = get(current, "cause")
+  }
+  return false
+}
+
 /**
  * A user's rule first (a rule that throws or answers anything but a category is skipped), then
  * the built-in rules, then the fallback.
@@ -142,7 +152,7 @@ export const hintMillis = (error: unknown, now: number): number | undefined => {
  */
 export const classifyWith = (error: unknown, options: ClassifierOptions | undefined): ErrorCategory => {
   // the library never retries a run a circuit breaker shed, whatever a custom rule says
-  if (get(error, CircuitOpenTypeId) === CircuitOpenTypeId) return ErrorCategory.PERMANENT_ERROR
+  if (shedByBreaker(error)) return ErrorCategory.PERMANENT_ERROR
   const custom = options?.classify
   if (custom !== undefined) {
     const category = call(() => custom(error))

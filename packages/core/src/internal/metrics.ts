@@ -210,3 +210,20 @@ export class MetricCache {
     return this.overflow
   }
 }
+
+// -----------------------------------------------------------------------------
+// delivery of closed buckets to a sink
+// -----------------------------------------------------------------------------
+
+/** @internal */
+export const sinkWrites: Metric.Metric.Counter<number> = Metric.counter(`${PREFIX}stats_sink_writes_total`, {
+  description: "Batches of closed statistics buckets handed to a RetryStats sink, by result (ok, failed).",
+  incremental: true
+})
+
+/** @internal */
+export const sinkDropped: Metric.Metric.Counter<number> = Metric.counter(`${PREFIX}stats_sink_dropped_total`, {
+  description: "Per-minute aggregates and samples a RetryStats sink could not take within the pending bound, " +
+    "dropped, by kind (aggregate, sample).",
+  incremental: true
+})

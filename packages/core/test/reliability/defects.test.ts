@@ -105,7 +105,7 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
                 api_rate_limit: { decision: "retry_with_delay", maxRetries: 3 }
               }
             }),
-            Effect.provideService(RetryStats, store)
+            Effect.provideService(RetryStats.RetryStats, store)
           )
         )
         expect(exit).toEqual(Exit.fail(error))
@@ -156,7 +156,7 @@ describe("defect 4: every run that reaches its first failure ends with exactly o
         attempt++ === 0 ? Effect.fail(new NetworkError({ message: "reset" })) : Effect.die(boom)
       )
       const exit = yield* runVirtual(
-        effect.pipe(withIntelligentRetry({ task: "dies" }), Effect.provideService(RetryStats, store))
+        effect.pipe(withIntelligentRetry({ task: "dies" }), Effect.provideService(RetryStats.RetryStats, store))
       )
       expect(exit).toEqual(Exit.die(boom))
       const analysis = yield* store.analyzeTaskErrors("dies")
@@ -171,7 +171,7 @@ describe("defect 4: every run that reaches its first failure ends with exactly o
       const store = yield* RetryStats.make({ metrics: false })
       const exit = yield* Effect.die("first").pipe(
         withIntelligentRetry({ task: "first" }),
-        Effect.provideService(RetryStats, store),
+        Effect.provideService(RetryStats.RetryStats, store),
         Effect.exit
       )
       expect(exit).toEqual(Exit.die("first"))

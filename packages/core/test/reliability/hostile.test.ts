@@ -14,7 +14,6 @@ import {
   RetryBudget,
   RetryMonitor,
   RetryStats,
-  type RetryStatsService,
   strategyFor,
   withIntelligentRetry
 } from "@intelligent-retry/core"
@@ -58,7 +57,7 @@ const captureLogs = () => {
  * One run of the real combinator failing twice with `value`; `onRetry` fails with it, `onFailure`
  * dies with it, `retryable` and `classify` read it. Synchronous, under a virtual clock.
  */
-const runWith = (value: unknown, store: RetryStatsService, logs: Layer.Layer<never>) =>
+const runWith = (value: unknown, store: RetryStats.RetryStatsService, logs: Layer.Layer<never>) =>
   Effect.runSyncExit(
     Effect.failCause(Cause.fail(value)).pipe(
       withIntelligentRetry({
@@ -69,7 +68,7 @@ const runWith = (value: unknown, store: RetryStatsService, logs: Layer.Layer<nev
         onRetry: () => Effect.failCause(Cause.fail(value)),
         onFailure: () => Effect.die(value)
       }),
-      Effect.provideService(RetryStats, store),
+      Effect.provideService(RetryStats.RetryStats, store),
       Effect.provide(logs),
       // every run is retried once, as its policy says: no budget across these hundreds of runs
       Effect.provide(RetryBudget.layerNone),
@@ -77,11 +76,11 @@ const runWith = (value: unknown, store: RetryStatsService, logs: Layer.Layer<nev
     )
   )
 
-const monitorWith = (store: RetryStatsService) => {
+const monitorWith = (store: RetryStats.RetryStatsService) => {
   const sent: Array<RetryAlert> = []
   const alerts = Effect.runSync(
     RetryMonitor.check({ errorThreshold: 0, categoryThresholds: { temporary_error: 0, network_error: 0 } }).pipe(
-      Effect.provideService(RetryStats, store),
+      Effect.provideService(RetryStats.RetryStats, store),
       Effect.provide(AlertSink.layer((alert) => Effect.sync(() => sent.push(alert)))),
       Effect.withClock(new VirtualClock(1_000))
     )

@@ -107,7 +107,7 @@ describe("resources inside the retried effect", () => {
         Effect.runSyncExit(
           attempt.pipe(
             withIntelligentRetry({ strategies: waits }),
-            Effect.provideService(RetryStats, RetryStats.noop),
+            Effect.provideService(RetryStats.RetryStats, RetryStats.noop),
             Effect.withClock(new VirtualClock())
           )
         )

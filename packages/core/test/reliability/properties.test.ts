@@ -11,7 +11,6 @@ import {
   RetryPolicy,
   type RetryPolicyInput,
   RetryStats,
-  type RetryStatsService,
   Strategies,
   type StrategyTable,
   withIntelligentRetry
@@ -140,7 +139,7 @@ interface Recorded {
 }
 
 /** A statistics store that counts what one run records, then forwards it to the real store. */
-const spy = (store: RetryStatsService, recorded: Recorded): RetryStatsService => ({
+const spy = (store: RetryStats.RetryStatsService, recorded: Recorded): RetryStats.RetryStatsService => ({
   ...store,
   unsafeRecordFailure: (task, category, error, attempt, now) => {
     recorded.failures++
@@ -180,7 +179,7 @@ const runOnce = (
   errors: ReadonlyArray<Scripted>,
   seed: number,
   options: { readonly maxAttempts?: number | undefined; readonly maxElapsed?: number | undefined },
-  store: RetryStatsService,
+  store: RetryStats.RetryStatsService,
   start = 0
 ): Observed => {
   const clock = new VirtualClock(start)
@@ -197,7 +196,7 @@ const runOnce = (
         onRetry: (info) => Effect.sync(() => infos.push(info)),
         onFailure: (info) => Effect.sync(() => (failureOutcome = info.outcome))
       }),
-      Effect.provideService(RetryStats, spy(store, recorded)),
+      Effect.provideService(RetryStats.RetryStats, spy(store, recorded)),
       // a fresh default budget per run: an isolated run is exactly as its policy says
       Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
       Effect.withRandom(Random.make(seed)),
@@ -655,7 +654,7 @@ describe("properties of the compiled schedules, 10,000 runs each", () => {
               const fiber = yield* Effect.fork(
                 script(errors, times).pipe(
                   withIntelligentRetry({ strategies, ...options }),
-                  Effect.provideService(RetryStats, store),
+                  Effect.provideService(RetryStats.RetryStats, store),
                   Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
                   Effect.withRandom(Random.make(seed))
                 )

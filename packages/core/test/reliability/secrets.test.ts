@@ -155,7 +155,7 @@ describe("secrets never reach statistics, alerts or logs", () => {
             const all = yield* RetryStats.analyzeTaskErrors()
             const statistics = yield* RetryStats.getErrorStatistics
             const window = yield* RetryStats.errorsInWindow("1 hour")
-            const stats = yield* RetryStats
+            const stats = yield* RetryStats.RetryStats
             const samples = yield* stats.recentSamples()
             // the monitor: a capturing sink, the default log sink, and a sink that fails with the secret
             const thresholds = { errorThreshold: 0, categoryThresholds: { temporary_error: 0 } }
@@ -241,7 +241,7 @@ describe("secrets never reach statistics, alerts or logs", () => {
   it.effect("regression: an alert sink failing with a secret is logged redacted", () =>
     Effect.gen(function*() {
       const logs = capture()
-      const stats = yield* RetryStats
+      const stats = yield* RetryStats.RetryStats
       stats.unsafeRecordFailure("t", "temporary_error", new Error("x"), 1, 0)
       yield* RetryMonitor.check({ errorThreshold: 0 }).pipe(
         Effect.provide(

@@ -78,7 +78,7 @@ describe("soak", () => {
     `${n(OPS)} operations over ${HOURS} simulated hours with hourly cleanup: heap flat, analysis time flat`,
     () =>
       Effect.gen(function*() {
-        const stats = yield* RetryStats
+        const stats = yield* RetryStats.RetryStats
         const random = prng(48)
         const pick = <A>(xs: ReadonlyArray<A>) => xs[Math.floor(random() * xs.length)]
         const id = () => Math.floor(random() * 1e9).toString(36)

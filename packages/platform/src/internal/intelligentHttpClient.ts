@@ -15,7 +15,14 @@ import type {
   RetryInfo,
   StrategyTableInput
 } from "@intelligent-retry/core"
-import { RetryPolicy, Strategies, withIntelligentRetry as retry } from "@intelligent-retry/core"
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  RetryPolicy,
+  Strategies,
+  withCircuitBreaker,
+  withIntelligentRetry as retry
+} from "@intelligent-retry/core"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -50,6 +57,13 @@ interface Compiled<E> {
   readonly onFailure: Options<E>["onFailure"]
   readonly maxAttempts: number | undefined
   readonly maxElapsed: Duration.DurationInput | undefined
+  readonly breaker: Breaker | undefined
+}
+
+/** The breaker options without the key, and which hosts opt in. */
+interface Breaker {
+  readonly options: Omit<CircuitBreaker.CircuitBreakerOptions, "key">
+  readonly applies: (host: string) => boolean
 }
 
 const optionKeys: ReadonlySet<string> = new Set([
@@ -64,7 +78,8 @@ const optionKeys: ReadonlySet<string> = new Set([
   "maxElapsed",
   "retryNonIdempotent",
   "budgetKey",
-  "filterStatusOk"
+  "filterStatusOk",
+  "circuitBreaker"
 ])
 
 const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
@@ -168,6 +183,7 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     : guardedName(budgetKey, host)
 
   return {
+    breaker: compileBreaker(options.circuitBreaker),
     timeout: decodedTimeout,
     taskOf,
     budgetKeyOf,
@@ -181,6 +197,57 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     maxElapsed
   }
 }
+
+/** The key of requests whose URL has no host (a relative URL on a client with a base URL). */
+const NO_HOST = "(no host)"
+
+const compileBreaker = (option: Options<unknown>["circuitBreaker"]): Breaker | undefined => {
+  if (option === undefined || option === false) return undefined
+  if (option === true) return { options: {}, applies: () => true }
+  if (typeof option !== "object" || option === null) {
+    throw invalid("circuitBreaker", option, `must be a boolean or an object of breaker options, got ${show(option)}`)
+  }
+  const { hosts, ...rest } = option
+  for (const name of ["key", "task"] as const) {
+    if (name in rest) {
+      const value = (rest as any)[name]
+      throw invalid(`circuitBreaker.${name}`, value, `is set per request (the host), got ${show(value)}`)
+    }
+  }
+  let applies: (host: string) => boolean = () => true
+  if (typeof hosts === "function") {
+    applies = (host) => {
+      try {
+        return hosts(host) === true
+      } catch {
+        return false
+      }
+    }
+  } else if (Array.isArray(hosts) && hosts.every((h) => typeof h === "string")) {
+    const set = new Set<string>(hosts)
+    applies = (host) => set.has(host)
+  } else if (hosts !== undefined) {
+    throw invalid("circuitBreaker.hosts", hosts, `must be an array of hosts or a function, got ${show(hosts)}`)
+  }
+  // the same validation as the combinator's, once, with the field named as the user wrote it
+  const checked = CircuitBreaker.settings({ key: NO_HOST, ...rest })
+  if (Either.isLeft(checked)) {
+    const { field, message, value } = checked.left
+    throw invalid(`circuitBreaker.${field.replace(/^options\./, "")}`, value, message.replace(/^Invalid [^:]*: /, ""))
+  }
+  return { options: rest, applies }
+}
+
+/** A shed request, as an `HttpClientError` that says so and carries the remaining time in its cause. */
+const circuitOpen = (request: Request, error: CircuitOpenError) =>
+  new HttpClientError.RequestError({
+    request,
+    reason: "Transport",
+    cause: error,
+    description: `circuit breaker open for ${error.key}: requests are shed for another ${
+      Duration.format(error.retryAfter)
+    }`
+  })
 
 /**
  * The failures after which a request that is not safe to send twice may still be retried: only
@@ -264,7 +331,15 @@ const make = <E, R>(
       maxElapsed: compiled.maxElapsed,
       strategies: compiled.strategies
     }
-    return retry(attempt, replay === "always" ? options : { ...options, retryable: vetoes[replay] })
+    const run = retry(attempt, replay === "always" ? options : { ...options, retryable: vetoes[replay] })
+    const breaker = compiled.breaker
+    if (breaker === undefined) return run
+    const key = host(request) || NO_HOST
+    if (!breaker.applies(key)) return run
+    return run.pipe(
+      withCircuitBreaker({ ...breaker.options, key }),
+      Effect.mapError((error) => error instanceof CircuitOpenError ? circuitOpen(request, error) : error)
+    )
   })
 
 /** @internal */

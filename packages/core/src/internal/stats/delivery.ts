@@ -1,0 +1,172 @@
+/**
+ * Delivery of closed buckets to a sink, off the hot path: a fiber that wakes at each bucket
+ * boundary, folds, and hands the closed per-minute aggregates and the pending samples to the
+ * sink; failures are retried with backoff, logged and counted; what does not fit the pending
+ * bound is dropped and counted.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import type * as Scope from "effect/Scope"
+import type { DeliveryOptions, RetryStatsSink } from "../../RetryStats.js"
+import * as metrics from "../metrics.js"
+import { safeCause } from "../redact.js"
+import { durationMillis, invalid, type ResolvedOptions } from "./options.js"
+import { Outbox } from "./outbox.js"
+import { MemoryStore } from "./store.js"
+
+/** @internal */
+export interface ResolvedDelivery {
+  readonly maxPending: number
+  readonly batchSize: number
+  readonly retryBaseMillis: number
+  readonly retryMaxMillis: number
+  readonly writeTimeoutMillis: number
+}
+
+/** @internal */
+export const defaultDelivery: ResolvedDelivery = Object.freeze({
+  maxPending: 100_000,
+  batchSize: 1_000,
+  retryBaseMillis: 1_000,
+  retryMaxMillis: 60_000,
+  writeTimeoutMillis: 10_000
+})
+
+const WHERE = "RetryStats.makeWithSink"
+
+const positiveInteger = (field: string, value: unknown, max: number): number => {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    return invalid(WHERE, field, `an integer in [1, ${max}]`, value)
+  }
+  return value
+}
+
+const finite = (field: string, value: unknown): number =>
+  durationMillis(WHERE, field, value, { infinite: false, zero: false })
+
+/**
+ * Validates delivery options once; every error names the field and the value.
+ *
+ * @internal
+ */
+export const resolveDelivery = (options: DeliveryOptions | undefined): ResolvedDelivery => {
+  if (options === undefined) return defaultDelivery
+  if (typeof options !== "object" || options === null) return invalid(WHERE, "options", "an object", options)
+  const d = defaultDelivery
+  const resolved: ResolvedDelivery = {
+    maxPending: options.maxPending === undefined
+      ? d.maxPending
+      : positiveInteger("maxPending", options.maxPending, 1e7),
+    batchSize: options.batchSize === undefined ? d.batchSize : positiveInteger("batchSize", options.batchSize, 1e5),
+    retryBaseMillis: options.retryBase === undefined ? d.retryBaseMillis : finite("retryBase", options.retryBase),
+    retryMaxMillis: options.retryMax === undefined ? d.retryMaxMillis : finite("retryMax", options.retryMax),
+    writeTimeoutMillis: options.writeTimeout === undefined
+      ? d.writeTimeoutMillis
+      : finite("writeTimeout", options.writeTimeout)
+  }
+  if (resolved.retryMaxMillis < resolved.retryBaseMillis) {
+    invalid(WHERE, "retryMax", `at least \`retryBase\` (${resolved.retryBaseMillis} ms)`, options.retryMax)
+  }
+  return Object.freeze(resolved)
+}
+
+const ok = Metric.tagged(metrics.sinkWrites, "result", "ok")
+const failed = Metric.tagged(metrics.sinkWrites, "result", "failed")
+const droppedAggregates = Metric.tagged(metrics.sinkDropped, "kind", "aggregate")
+const droppedSamples = Metric.tagged(metrics.sinkDropped, "kind", "sample")
+
+/**
+ * A memory store whose closed buckets flow to `sink`, with its delivery fiber in the scope.
+ * Closing the scope flushes (bounded by `writeTimeout`).
+ *
+ * @internal
+ */
+export const makeWithSink = (
+  options: ResolvedOptions,
+  sink: RetryStatsSink,
+  delivery: ResolvedDelivery
+): Effect.Effect<MemoryStore, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const store = new MemoryStore(options)
+    const outbox = new Outbox(delivery.maxPending)
+    store.outbox = outbox
+    const lock = yield* Effect.makeSemaphore(1)
+    let reportedAggregates = 0
+    let reportedSamples = 0
+    const reportDrops = Effect.suspend(() => {
+      const a = outbox.droppedAggregates - reportedAggregates
+      const s = outbox.droppedSamples - reportedSamples
+      if (a === 0 && s === 0) return Effect.void
+      reportedAggregates = outbox.droppedAggregates
+      reportedSamples = outbox.droppedSamples
+      return Effect.zipRight(
+        Effect.all([Metric.incrementBy(droppedAggregates, a), Metric.incrementBy(droppedSamples, s)]),
+        Effect.logWarning(
+          `RetryStats: the sink is behind by more than ${delivery.maxPending} entries; dropped ${a} aggregate(s) ` +
+            `and ${s} sample(s) (in all: ${outbox.droppedAggregates} and ${outbox.droppedSamples}).`
+        )
+      )
+    })
+
+    /** Writes everything pending, batch by batch; `false` at the first failed batch (kept for later). */
+    const writeAll: Effect.Effect<boolean> = lock.withPermits(1)(Effect.suspend(() => {
+      const step: Effect.Effect<boolean> = Effect.suspend(() => {
+        if (outbox.aggregates.length === 0 && outbox.samples.length === 0) return Effect.succeed(true)
+        const aggregates = outbox.aggregates.slice(0, delivery.batchSize)
+        const samples = outbox.samples.slice(0, delivery.batchSize)
+        return Effect.suspend(() => sink.write({ aggregates, samples })).pipe(
+          Effect.timeoutFail({
+            duration: Duration.millis(delivery.writeTimeoutMillis),
+            onTimeout: () => new Error(`the sink did not answer within ${delivery.writeTimeoutMillis} ms`)
+          }),
+          Effect.matchCauseEffect({
+            onSuccess: () => {
+              outbox.commit(aggregates.length, samples.length)
+              return Effect.zipRight(Metric.increment(ok), step)
+            },
+            onFailure: (cause) => {
+              outbox.failedWrites++
+              return Effect.as(
+                Effect.zipRight(
+                  Metric.increment(failed),
+                  Effect.logWarning(
+                    `RetryStats: the sink failed (${safeCause(cause)}); ${outbox.aggregates.length} aggregate(s) ` +
+                      `and ${outbox.samples.length} sample(s) kept for a retry`
+                  )
+                ),
+                false
+              )
+            }
+          })
+        )
+      })
+      return Effect.zipLeft(step, reportDrops)
+    }))
+    store.deliver = Effect.asVoid(writeAll)
+
+    const width = options.bucketWidthMillis
+    const loop = (backoff: number, failing: boolean): Effect.Effect<never> =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const boundary = (Math.floor(now / width) + 1) * width
+        const wait = failing ? Math.min(backoff, Math.max(1, boundary - now)) : Math.max(1, boundary - now)
+        return Effect.sleep(Duration.millis(wait))
+      }).pipe(
+        Effect.zipRight(Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return Effect.tap(store.fold(now), () => outbox.handOff(Math.floor(now / width)))
+        })),
+        Effect.zipRight(writeAll),
+        Effect.flatMap((written) =>
+          written
+            ? loop(delivery.retryBaseMillis, false)
+            : loop(failing ? Math.min(backoff * 2, delivery.retryMaxMillis) : backoff, true)
+        )
+      )
+    yield* Effect.forkScoped(Effect.interruptible(loop(delivery.retryBaseMillis, false)))
+    yield* Effect.addFinalizer(() => store.flush)
+    return store
+  })

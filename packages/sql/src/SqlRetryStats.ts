@@ -1,0 +1,271 @@
+/**
+ * Retry statistics that outlive the process and span the fleet: every process keeps its own
+ * in-memory `RetryStats` store, and hands each closed per-minute aggregate (and its redacted
+ * samples) to a database through @effect/sql. Fleet-wide reads (`analyzeTaskErrors`,
+ * `getErrorStatistics`, `errorsInWindow`) answer over everything every process has flushed, with
+ * the same shapes and the same suggestion rules as the in-memory ones.
+ *
+ * **Details**
+ *
+ * - Tables are created through @effect/sql's `Migrator`, with their own migrations table.
+ * - Writes happen on the store's delivery fiber, never on a retry's path: at each minute boundary,
+ *   on `RetryStats.flush` and when the layer is released. A batch is one transaction of
+ *   `INSERT … ON CONFLICT DO UPDATE` statements (1,000 rows each), pre-aggregated so that no key
+ *   repeats within a statement; the same SQL runs on SQLite and PostgreSQL.
+ * - A database that is down or slow never slows or fails a retry: a failed write is logged,
+ *   counted (`RetryStats.metrics.sinkWrites`), kept, and written again with backoff; past
+ *   `maxPending` (default 100,000) entries, new ones are dropped and counted exactly
+ *   (`RetryStats.deliveryStatus`, `RetryStats.metrics.sinkDropped`).
+ * - The database's bucket is one minute; the local store's `bucketWidth` is fixed to it.
+ *
+ * @example
+ * ```ts
+ * import { LibsqlClient } from "@effect/sql-libsql"
+ * import { Effect, Layer } from "effect"
+ * import { RetryStats } from "@intelligent-retry/core"
+ * import { SqlRetryStats } from "@intelligent-retry/sql"
+ *
+ * const Stats = SqlRetryStats.layer().pipe(
+ *   Layer.provideMerge(LibsqlClient.layer({ url: "file:retry-stats.db" }))
+ * )
+ *
+ * const fleetReport = Effect.gen(function*() {
+ *   yield* RetryStats.flush // publish this process's open minute
+ *   const analysis = yield* SqlRetryStats.analyzeTaskErrors("update_tracking_info")
+ *   yield* Effect.log(`fleet-wide errors: ${analysis.totalErrors}`)
+ * }).pipe(Effect.provide(Stats))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { LibsqlClient } from "@effect/sql-libsql"
+import type { MigrationError } from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { RetryMonitor, RetryStats } from "@intelligent-retry/core"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import * as internal from "./internal/sqlStats.js"
+
+/**
+ * The names of the tables (and of the migrations table) of one prefix.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Tables {
+  readonly minutes: string
+  readonly outcomes: string
+  readonly samples: string
+  readonly migrations: string
+}
+
+/**
+ * Options of {@link layer}: the local store's options (but `bucketWidth`, which is one minute),
+ * its delivery options, and where the tables are.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends Omit<RetryStats.StoreOptions, "bucketWidth">, RetryStats.DeliveryOptions {
+  /**
+   * Prefix of the table names: `<prefix>minutes`, `<prefix>outcomes`, `<prefix>samples`,
+   * `<prefix>migrations`. Letters, digits and `_`. Default: `"intelligent_retry_"`.
+   */
+  readonly tablePrefix?: string | undefined
+}
+
+/**
+ * Where the fleet-wide reads look: the tables of the current prefix. A `Context.Reference`
+ * whose default is the default prefix; {@link layer} provides the one it was given.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class SqlRetryStatsTables extends Context.Reference<SqlRetryStatsTables>()(
+  "@intelligent-retry/sql/SqlRetryStatsTables",
+  { defaultValue: (): Tables => internal.tablesOf(DEFAULT_PREFIX) }
+) {}
+
+/**
+ * The default table prefix.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_PREFIX = "intelligent_retry_"
+
+/**
+ * Rows deleted per statement by {@link cleanupOldErrors}.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const CLEANUP_BATCH = 10_000
+
+const prefixOf = (options: Options | undefined): string => {
+  const prefix = options?.tablePrefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(prefix)) {
+    throw new Cause.IllegalArgumentException(
+      `SqlRetryStats.layer: expected \`tablePrefix\` to be letters, digits and _ (at most 41, not starting with a ` +
+        `digit), got ${JSON.stringify(prefix)}`
+    )
+  }
+  return prefix
+}
+
+/**
+ * Provides `RetryStats` (a memory store whose closed minutes flow to the database), the
+ * `SqlClient` it was given (so the fleet-wide reads work under the same layer) and the tables
+ * for those reads. Creates the tables first, through @effect/sql's `Migrator`. Releasing the
+ * layer flushes.
+ *
+ * **Details**
+ *
+ * The local reads (`RetryStats.analyzeTaskErrors`) answer for this process; the reads of this
+ * module answer for the fleet, over what every process has flushed. The layer also provides
+ * `RetryMonitor.Source` reading the database, so `RetryMonitor.check` and `run` count the
+ * failures of the whole fleet. Options are validated when `layer` is called: an invalid one
+ * throws an `IllegalArgumentException` naming the field and the value.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<
+  RetryStats.RetryStats | SqlClient.SqlClient | SqlRetryStatsTables | RetryMonitor.Source,
+  SqlError | MigrationError,
+  SqlClient.SqlClient
+> => {
+  const tables = internal.tablesOf(prefixOf(options))
+  const { tablePrefix: _, ...rest } = options ?? {}
+  if ("bucketWidth" in rest) {
+    throw new Cause.IllegalArgumentException(
+      "SqlRetryStats.layer: `bucketWidth` cannot be set: the database keeps one-minute buckets"
+    )
+  }
+  // validates now, and makes the store when the layer is built
+  const makeStore = (sink: RetryStats.RetryStatsSink) => RetryStats.makeWithSink(sink, rest)
+  makeStore({ write: () => Effect.void })
+  return Layer.scopedContext(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* internal.migrate(tables)
+    const sink: RetryStats.RetryStatsSink = {
+      write: (batch) => Effect.provideService(internal.write(tables, batch), SqlClient.SqlClient, sql)
+    }
+    const store = yield* makeStore(sink)
+    const source: RetryMonitor.SourceService = {
+      errorsInWindow: (window, taskName) =>
+        Effect.provideService(
+          internal.windowCounts(tables, Duration.toMillis(Duration.decode(window)), taskName),
+          SqlClient.SqlClient,
+          sql
+        ),
+      recentSamples: (since) => Effect.provideService(internal.samples(tables, 200, since), SqlClient.SqlClient, sql)
+    }
+    return Context.make(RetryStats.RetryStats, store).pipe(
+      Context.add(SqlClient.SqlClient, sql),
+      Context.add(SqlRetryStatsTables, tables),
+      Context.add(RetryMonitor.Source, source)
+    )
+  }))
+}
+
+/**
+ * {@link layer} on an SQLite file, through `@effect/sql-libsql` (whose SQLite ships as prebuilt
+ * npm packages: nothing to compile): the embedded default, no server. The file is put in WAL mode,
+ * so fleet-wide reads do not block writers; processes on one machine may share the file.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryStats } from "@intelligent-retry/core"
+ * import { SqlRetryStats } from "@intelligent-retry/sql"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* RetryStats.flush
+ *   return yield* SqlRetryStats.analyzeTaskErrors()
+ * }).pipe(Effect.provide(SqlRetryStats.layerSqlite({ filename: "retry-stats.db" })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerSqlite = (
+  options: Options & { readonly filename: string }
+): Layer.Layer<
+  RetryStats.RetryStats | SqlClient.SqlClient | SqlRetryStatsTables | RetryMonitor.Source,
+  SqlError | MigrationError
+> => {
+  const { filename, ...rest } = options
+  if (typeof filename !== "string" || filename.length === 0) {
+    throw new Cause.IllegalArgumentException(
+      `SqlRetryStats.layerSqlite: expected \`filename\` to be a non-empty string, got ${JSON.stringify(filename)}`
+    )
+  }
+  const wal = Layer.effectDiscard(
+    Effect.flatMap(SqlClient.SqlClient, (sql) => internal.retryBusy(sql`PRAGMA journal_mode = WAL`))
+  )
+  const client = LibsqlClient.layer({ url: pathToFileURL(path.resolve(filename)).href })
+  return layer(rest).pipe(Layer.provide(wal), Layer.provide(client))
+}
+
+/**
+ * The fleet-wide analysis of one task (or of all): {@link RetryStats.analyzeTaskErrors}'s shape and
+ * suggestion rules over every row in the database. The window starts at the earliest minute held.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const analyzeTaskErrors = (
+  taskName?: string
+): Effect.Effect<RetryStats.ErrorAnalysis, SqlError, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlRetryStatsTables, (tables) => internal.analyze(tables, taskName))
+
+/**
+ * The fleet-wide statistics: {@link RetryStats.getErrorStatistics}'s shape over every row in the
+ * database, with the 200 most recent samples.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const getErrorStatistics: Effect.Effect<RetryStats.ErrorStatistics, SqlError, SqlClient.SqlClient> = Effect
+  .flatMap(SqlRetryStatsTables, (tables) => internal.statistics(tables, 200))
+
+/**
+ * Fleet-wide failed attempts in the minute holding now and the minutes before it that `window`
+ * spans.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const errorsInWindow = (
+  window: Duration.DurationInput,
+  taskName?: string
+): Effect.Effect<RetryStats.WindowErrorCounts, SqlError, SqlClient.SqlClient> =>
+  Effect.flatMap(
+    SqlRetryStatsTables,
+    (tables) => internal.windowCounts(tables, Duration.toMillis(Duration.decode(window)), taskName)
+  )
+
+/**
+ * Deletes the rows of minutes that ended at or before now − `olderThan` (now from `Clock`), in
+ * batches of {@link CLEANUP_BATCH} rows, each its own statement, so a large cleanup never holds a
+ * long lock; returns the failed attempts deleted. Samples older than the cutoff go too.
+ *
+ * @since 0.1.0
+ * @category cleanup
+ */
+export const cleanupOldErrors = (
+  olderThan: Duration.DurationInput
+): Effect.Effect<number, SqlError, SqlClient.SqlClient> =>
+  Effect.flatMap(
+    SqlRetryStatsTables,
+    (tables) => internal.cleanup(tables, Duration.toMillis(Duration.decode(olderThan)), CLEANUP_BATCH)
+  )

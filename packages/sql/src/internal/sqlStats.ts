@@ -1,0 +1,461 @@
+/**
+ * The SQL side of `SqlRetryStats`: migrations, the sink (batched, pre-aggregated upserts), the
+ * fleet-wide reads and the bounded cleanup. One SQL text for SQLite and PostgreSQL.
+ *
+ * @internal
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { categories, type ErrorCategory, outcomes, RetryStats } from "@intelligent-retry/core"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type { Tables } from "../SqlRetryStats.js"
+
+/** The width of a bucket in the database: one minute, whatever the process. @internal */
+export const MINUTE = 60_000
+
+/** @internal */
+export const tablesOf = (prefix: string): Tables => ({
+  minutes: `${prefix}minutes`,
+  outcomes: `${prefix}outcomes`,
+  samples: `${prefix}samples`,
+  migrations: `${prefix}migrations`
+})
+
+// -----------------------------------------------------------------------------
+// migrations
+// -----------------------------------------------------------------------------
+
+const createTables = (t: Tables) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(t.minutes)} (
+  task TEXT NOT NULL,
+  category TEXT NOT NULL,
+  minute BIGINT NOT NULL,
+  failures BIGINT NOT NULL DEFAULT 0,
+  retries BIGINT NOT NULL DEFAULT 0,
+  wait_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+  recovered_one BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (task, category, minute)
+)`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${sql(`${t.minutes}_by_minute`)} ON ${sql(t.minutes)} (minute)`
+    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(t.outcomes)} (
+  task TEXT NOT NULL,
+  category TEXT NOT NULL,
+  minute BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  runs BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (task, category, minute, outcome)
+)`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${sql(`${t.outcomes}_by_minute`)} ON ${sql(t.outcomes)} (minute)`
+    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(t.samples)} (
+  time BIGINT NOT NULL,
+  task TEXT NOT NULL,
+  category TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  message TEXT NOT NULL,
+  attempt INTEGER NOT NULL
+)`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${sql(`${t.samples}_by_time`)} ON ${sql(t.samples)} (time)`
+  })
+
+/**
+ * Creates the tables through @effect/sql's `Migrator` (its own migrations table, so an
+ * application's migrations are not touched). Processes starting together may race for the
+ * migrations table: a lost race is retried.
+ *
+ * @internal
+ */
+export const migrate = (t: Tables): Effect.Effect<void, SqlError | Migrator.MigrationError, SqlClient.SqlClient> =>
+  Migrator.make({})({
+    loader: Migrator.fromRecord({ "1_create_tables": createTables(t) }),
+    table: t.migrations
+  }).pipe(
+    Effect.retry(Schedule.intersect(Schedule.recurs(10), Schedule.jittered(Schedule.spaced("100 millis")))),
+    Effect.asVoid
+  )
+
+// -----------------------------------------------------------------------------
+// writing
+// -----------------------------------------------------------------------------
+
+/** Rows per statement: 1,000 rows × 7 columns stays under SQLite's parameter limit. @internal */
+export const ROWS_PER_STATEMENT = 1_000
+
+type MinuteRow = {
+  task: string
+  category: string
+  minute: number
+  failures: number
+  retries: number
+  wait_ms: number
+  recovered_one: number
+}
+
+type OutcomeRow = {
+  task: string
+  category: string
+  minute: number
+  outcome: string
+  runs: number
+}
+
+const chunks = <A>(rows: ReadonlyArray<A>, n: number): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < rows.length; i += n) out.push(rows.slice(i, i + n))
+  return out
+}
+
+/**
+ * Pre-aggregates a batch: PostgreSQL refuses a key twice in one `INSERT … ON CONFLICT`, and a
+ * batch may hold two deltas of one minute (a flush, then more records in that minute).
+ *
+ * @internal
+ */
+export const preAggregate = (
+  aggregates: ReadonlyArray<RetryStats.MinuteAggregate>
+): { readonly minutes: Array<MinuteRow>; readonly outcomes: Array<OutcomeRow> } => {
+  const minutes = new Map<string, MinuteRow>()
+  const outcomeRows = new Map<string, OutcomeRow>()
+  for (const a of aggregates) {
+    if (a.failures !== 0 || a.retries !== 0 || a.waitMillis !== 0 || a.recoveredAfterOneRetry !== 0) {
+      const k = `${a.minute}\u0000${a.category}\u0000${a.task}`
+      const row = minutes.get(k)
+      if (row === undefined) {
+        minutes.set(k, {
+          task: a.task,
+          category: a.category,
+          minute: a.minute,
+          failures: a.failures,
+          retries: a.retries,
+          wait_ms: a.waitMillis,
+          recovered_one: a.recoveredAfterOneRetry
+        })
+      } else {
+        row.failures += a.failures
+        row.retries += a.retries
+        row.wait_ms += a.waitMillis
+        row.recovered_one += a.recoveredAfterOneRetry
+      }
+    }
+    for (const outcome in a.outcomes) {
+      const runs = (a.outcomes as Record<string, number | undefined>)[outcome]
+      if (typeof runs !== "number" || runs === 0) continue
+      const k = `${a.minute}\u0000${a.category}\u0000${outcome}\u0000${a.task}`
+      const row = outcomeRows.get(k)
+      if (row === undefined) {
+        outcomeRows.set(k, { task: a.task, category: a.category, minute: a.minute, outcome, runs })
+      } else row.runs += runs
+    }
+  }
+  return { minutes: [...minutes.values()], outcomes: [...outcomeRows.values()] }
+}
+
+/**
+ * SQLite answers `SQLITE_BUSY` at once when another process holds the write lock (libsql opens
+ * its connections without a busy timeout): such a write is tried again a few times, briefly.
+ *
+ * @internal
+ */
+export const isBusy = (error: unknown): boolean => {
+  try {
+    const text = `${(error as { message?: unknown }).message ?? ""} ${String((error as { cause?: unknown }).cause)}`
+    return text.includes("SQLITE_BUSY") || text.includes("database is locked")
+  } catch {
+    return false
+  }
+}
+
+/** Up to 2 s of retries on a busy SQLite file, with jitter so processes do not collide again. @internal */
+export const retryBusy = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.retry(effect, {
+    while: isBusy,
+    schedule: Schedule.intersect(Schedule.jittered(Schedule.spaced("25 millis")), Schedule.recurs(80))
+  })
+
+/**
+ * Writes one batch in one transaction: pre-aggregated upserts of minutes and outcomes, and the
+ * samples.
+ *
+ * @internal
+ */
+export const write = (
+  t: Tables,
+  batch: RetryStats.SinkBatch
+): Effect.Effect<void, SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const { minutes, outcomes: outcomeRows } = preAggregate(batch.aggregates)
+    const m = sql(t.minutes)
+    const o = sql(t.outcomes)
+    yield* retryBusy(sql.withTransaction(Effect.gen(function*() {
+      for (const rows of chunks(minutes, ROWS_PER_STATEMENT)) {
+        yield* sql`INSERT INTO ${m} ${sql.insert(rows)}
+ON CONFLICT (task, category, minute) DO UPDATE SET
+  failures = ${m}.failures + excluded.failures,
+  retries = ${m}.retries + excluded.retries,
+  wait_ms = ${m}.wait_ms + excluded.wait_ms,
+  recovered_one = ${m}.recovered_one + excluded.recovered_one`
+      }
+      for (const rows of chunks(outcomeRows, ROWS_PER_STATEMENT)) {
+        yield* sql`INSERT INTO ${o} ${sql.insert(rows)}
+ON CONFLICT (task, category, minute, outcome) DO UPDATE SET runs = ${o}.runs + excluded.runs`
+      }
+      for (const rows of chunks(batch.samples, ROWS_PER_STATEMENT)) {
+        yield* sql`INSERT INTO ${sql(t.samples)} ${
+          sql.insert(rows.map((s) => ({
+            time: s.time,
+            task: s.task,
+            category: s.category,
+            tag: s.tag,
+            message: s.message,
+            attempt: s.attempt
+          })))
+        }`
+      }
+    })))
+  })
+
+// -----------------------------------------------------------------------------
+// reading
+// -----------------------------------------------------------------------------
+
+/** PostgreSQL returns BIGINT (and sums over it) as strings; SQLite returns numbers. */
+const Num = Schema.Union(Schema.Number, Schema.NumberFromString)
+const Category = Schema.Literal(...categories, "none")
+
+const MinuteSums = Schema.Struct({
+  task: Schema.String,
+  category: Category,
+  failures: Num,
+  retries: Num,
+  wait_ms: Num,
+  recovered_one: Num
+})
+
+const OutcomeSums = Schema.Struct({
+  task: Schema.String,
+  category: Category,
+  outcome: Schema.String,
+  runs: Num
+})
+
+const First = Schema.Struct({ first: Schema.NullOr(Num) })
+
+const SampleRow = Schema.Struct({
+  time: Num,
+  task: Schema.String,
+  category: Schema.Literal(...categories),
+  tag: Schema.String,
+  message: Schema.String,
+  attempt: Num
+})
+
+const decode = <A, I>(schema: Schema.Schema<A, I>, rows: ReadonlyArray<unknown>, what: string) =>
+  Schema.decodeUnknown(Schema.Array(schema))(rows).pipe(
+    Effect.mapError((e) =>
+      new Error(`SqlRetryStats: unexpected ${what} rows: ${ParseResult.TreeFormatter.formatErrorSync(e)}`)
+    ),
+    Effect.orDie
+  )
+
+const knownOutcomes: ReadonlySet<string> = new Set(outcomes)
+
+/**
+ * Counters per task and category over everything held (one task when `task` is given).
+ *
+ * @internal
+ */
+export const counters = (
+  t: Tables,
+  task: string | undefined
+): Effect.Effect<Array<RetryStats.CategoryCounters>, SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const where = task === undefined ? sql`` : sql`WHERE task = ${task}`
+    const [minuteRows, outcomeRows] = yield* Effect.all([
+      sql`SELECT task, category, SUM(failures) AS failures, SUM(retries) AS retries, SUM(wait_ms) AS wait_ms,
+  SUM(recovered_one) AS recovered_one
+FROM ${sql(t.minutes)} ${where} GROUP BY task, category`,
+      sql`SELECT task, category, outcome, SUM(runs) AS runs FROM ${sql(t.outcomes)} ${where}
+GROUP BY task, category, outcome`
+    ])
+    const byKey = new Map<string, {
+      task: string
+      category: ErrorCategory | "none"
+      failures: number
+      retries: number
+      waitMillis: number
+      recoveredAfterOneRetry: number
+      outcomes: Record<string, number>
+    }>()
+    const get = (task: string, category: ErrorCategory | "none") => {
+      const k = `${category}\u0000${task}`
+      let c = byKey.get(k)
+      if (c === undefined) {
+        c = { task, category, failures: 0, retries: 0, waitMillis: 0, recoveredAfterOneRetry: 0, outcomes: {} }
+        byKey.set(k, c)
+      }
+      return c
+    }
+    for (const r of yield* decode(MinuteSums, minuteRows, "minute")) {
+      const c = get(r.task, r.category)
+      c.failures += r.failures
+      c.retries += r.retries
+      c.waitMillis += r.wait_ms
+      c.recoveredAfterOneRetry += r.recovered_one
+    }
+    for (const r of yield* decode(OutcomeSums, outcomeRows, "outcome")) {
+      // an outcome written by a newer version of the library is kept in the table, not counted
+      if (!knownOutcomes.has(r.outcome)) continue
+      const c = get(r.task, r.category)
+      c.outcomes[r.outcome] = (c.outcomes[r.outcome] ?? 0) + r.runs
+    }
+    return [...byKey.values()]
+  })
+
+/** The start of the earliest bucket held, or `undefined`. @internal */
+export const earliest = (
+  t: Tables,
+  task: string | undefined
+): Effect.Effect<number | undefined, SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const where = task === undefined ? sql`` : sql`WHERE task = ${task}`
+    const [a, b] = yield* Effect.all([
+      sql`SELECT MIN(minute) AS first FROM ${sql(t.minutes)} ${where}`,
+      sql`SELECT MIN(minute) AS first FROM ${sql(t.outcomes)} ${where}`
+    ])
+    const firsts = [...(yield* decode(First, a, "minute")), ...(yield* decode(First, b, "outcome"))]
+      .map((r) => r.first)
+      .filter((x): x is number => x !== null)
+    return firsts.length === 0 ? undefined : Math.min(...firsts)
+  })
+
+/** @internal */
+export const windowOf = (first: number | undefined, now: number): RetryStats.TimeWindow => {
+  const from = first ?? now
+  return { from, to: Math.max(now, from) }
+}
+
+/** @internal */
+export const samples = (
+  t: Tables,
+  limit: number,
+  since?: number
+): Effect.Effect<Array<RetryStats.ErrorSample>, SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const where = since === undefined ? sql`` : sql`WHERE time >= ${since}`
+    const rows = yield* sql`SELECT time, task, category, tag, message, attempt FROM ${sql(t.samples)} ${where}
+ORDER BY time DESC LIMIT ${limit}`
+    return (yield* decode(SampleRow, rows, "sample")).map((s) => ({ ...s })).reverse()
+  })
+
+/** @internal */
+export const analyze = (t: Tables, task: string | undefined) =>
+  Effect.gen(function*() {
+    const name = task === undefined ? undefined : RetryStats.storedTaskName(task)
+    const [list, first, now] = yield* Effect.all([counters(t, name), earliest(t, name), Clock.currentTimeMillis])
+    return RetryStats.analysisFromCounters(task, list, windowOf(first, now))
+  })
+
+/** @internal */
+export const statistics = (t: Tables, sampleSize: number) =>
+  Effect.gen(function*() {
+    const [list, first, recent, now] = yield* Effect.all([
+      counters(t, undefined),
+      earliest(t, undefined),
+      samples(t, sampleSize),
+      Clock.currentTimeMillis
+    ])
+    return RetryStats.statisticsFromCounters(list, recent, windowOf(first, now))
+  })
+
+/**
+ * Failed attempts per category in the minute holding now and the minutes before it that
+ * `windowMillis` spans.
+ *
+ * @internal
+ */
+export const windowCounts = (t: Tables, windowMillis: number, task: string | undefined) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const now = yield* Clock.currentTimeMillis
+    const index = Math.floor(now / MINUTE)
+    const n = Math.max(1, Math.ceil(windowMillis / MINUTE))
+    const from = (index - n + 1) * MINUTE
+    // a window past what any database holds reads everything: the bound is only ever a number
+    const lower = Math.max(from, Number.MIN_SAFE_INTEGER)
+    const name = task === undefined ? undefined : RetryStats.storedTaskName(task)
+    const rows = yield* sql`SELECT category, SUM(failures) AS failures FROM ${sql(t.minutes)}
+WHERE minute >= ${lower} AND minute <= ${index * MINUTE} ${name === undefined ? sql`` : sql`AND task = ${name}`}
+GROUP BY category`
+    const decoded = yield* decode(Schema.Struct({ category: Category, failures: Num }), rows, "window")
+    const distribution = Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
+    let total = 0
+    for (const r of decoded) {
+      if (r.category === "none") continue
+      distribution[r.category] += r.failures
+      total += r.failures
+    }
+    return {
+      taskName: task,
+      totalErrors: total,
+      categoryDistribution: distribution,
+      window: { from, to: now }
+    } satisfies RetryStats.WindowErrorCounts
+  })
+
+/**
+ * Deletes what ended at or before now − `olderThanMillis`, in batches of `batchSize` rows, each
+ * its own statement; returns the failed attempts deleted.
+ *
+ * @internal
+ */
+export const cleanup = (t: Tables, olderThanMillis: number, batchSize: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const now = yield* Clock.currentTimeMillis
+    const cutoff = now - olderThanMillis
+    // a bucket goes when it ends at or before the cutoff, as in the memory store
+    const lastStart = Math.max(Math.floor(cutoff / MINUTE) * MINUTE - MINUTE, Number.MIN_SAFE_INTEGER)
+    let failures = 0
+    for (;;) {
+      const rows = yield* sql`DELETE FROM ${sql(t.minutes)} WHERE (task, category, minute) IN (
+  SELECT task, category, minute FROM ${sql(t.minutes)} WHERE minute <= ${lastStart} LIMIT ${batchSize}
+) RETURNING failures`
+      for (const r of yield* decode(Schema.Struct({ failures: Num }), rows, "deleted")) failures += r.failures
+      if (rows.length < batchSize) break
+    }
+    for (;;) {
+      const rows = yield* sql`DELETE FROM ${sql(t.outcomes)} WHERE (task, category, minute, outcome) IN (
+  SELECT task, category, minute, outcome FROM ${sql(t.outcomes)} WHERE minute <= ${lastStart} LIMIT ${batchSize}
+) RETURNING runs`
+      if (rows.length < batchSize) break
+    }
+    const lowerTime = Math.max(cutoff, Number.MIN_SAFE_INTEGER)
+    for (;;) {
+      const rows = yield* sql.onDialectOrElse({
+        pg: () =>
+          sql`DELETE FROM ${sql(t.samples)} WHERE ctid IN (
+  SELECT ctid FROM ${sql(t.samples)} WHERE time < ${lowerTime} LIMIT ${batchSize}
+) RETURNING time`,
+        orElse: () =>
+          sql`DELETE FROM ${sql(t.samples)} WHERE rowid IN (
+  SELECT rowid FROM ${sql(t.samples)} WHERE time < ${lowerTime} LIMIT ${batchSize}
+) RETURNING time`
+      })
+      if (rows.length < batchSize) break
+    }
+    return failures
+  })
+
+/** @internal */
+export const durationToMillis = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d))

@@ -1,0 +1,72 @@
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { RetryMonitor, RetryStats } from "@intelligent-retry/core"
+import { SqlRetryStats } from "@intelligent-retry/sql"
+import { Effect, Layer } from "effect"
+import * as path from "node:path"
+import { additive, recordRuns, sumOf, tempDir } from "./utils.js"
+
+const MINUTE = 60_000
+
+describe("SqlRetryStats on SQLite", () => {
+  it.live("two layers on one file: the fleet-wide analysis is the sum of the local ones after flush", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = path.join(dir, "stats.db")
+      const now = Date.now()
+      const local = (task: string, n: number, category: "network_error" | "data_error") =>
+        Effect.gen(function*() {
+          const store = yield* RetryStats.RetryStats
+          recordRuns(store, task, category, n, now)
+          recordRuns(store, "shared", "network_error", n, now)
+          yield* RetryStats.flush
+          return additive(yield* RetryStats.analyzeTaskErrors())
+        }).pipe(Effect.provide(SqlRetryStats.layerSqlite({ filename })))
+      const a = yield* local("a", 12, "network_error")
+      const b = yield* local("b", 7, "data_error")
+      const fleet = yield* SqlRetryStats.analyzeTaskErrors().pipe(
+        Effect.provide(SqlRetryStats.layerSqlite({ filename }))
+      )
+      expect(additive(fleet)).toEqual(sumOf([a, b]))
+      expect(fleet.suggestions.map((s) => s.code)).toContain("DATA_ERRORS_RETRIED")
+      const shared = yield* SqlRetryStats.analyzeTaskErrors("shared").pipe(
+        Effect.provide(SqlRetryStats.layerSqlite({ filename }))
+      )
+      expect(shared.totalErrors).toBe(19)
+      const statistics = yield* SqlRetryStats.getErrorStatistics.pipe(
+        Effect.provide(SqlRetryStats.layerSqlite({ filename }))
+      )
+      expect(Object.keys(statistics.byTask).sort()).toEqual(["a", "b", "shared"])
+      expect(statistics.totalErrors).toBe(38)
+      expect(statistics.recentSamples.length).toBe(38)
+      expect(statistics.recentSamples.every((s) => !s.message.includes("secret"))).toBe(true)
+    }).pipe(Effect.scoped))
+
+  it.live("cleanupOldErrors deletes whole old minutes in bounded batches; windows and the monitor read the fleet", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = path.join(dir, "stats.db")
+      const now = Date.now()
+      yield* Effect.gen(function*() {
+        const store = yield* RetryStats.RetryStats
+        recordRuns(store, "old", "network_error", 5, now - 3 * 60 * MINUTE)
+        recordRuns(store, "new", "data_error", 30, now)
+        yield* RetryStats.flush
+        const window = yield* SqlRetryStats.errorsInWindow("10 minutes")
+        expect(window.totalErrors).toBe(30)
+        const everything = yield* SqlRetryStats.errorsInWindow("100000 weeks")
+        expect(everything.totalErrors).toBe(35)
+        const alerts = yield* RetryMonitor.check({ window: "10 minutes" })
+        expect(alerts.map((a) => [a.code, a.category ?? null, a.observed])).toEqual([
+          ["CATEGORY_THRESHOLD_EXCEEDED", "data_error", 30]
+        ])
+        expect(yield* SqlRetryStats.cleanupOldErrors("1 hour")).toBe(5)
+        expect((yield* SqlRetryStats.analyzeTaskErrors()).totalErrors).toBe(30)
+        expect(yield* SqlRetryStats.cleanupOldErrors("1 hour")).toBe(0)
+        const sql = yield* SqlClient.SqlClient
+        const rows = yield* sql`SELECT COUNT(*) AS n FROM custom_samples`
+        expect(Number(rows[0].n)).toBe(30)
+      }).pipe(Effect.provide(SqlRetryStats.layerSqlite({ filename, tablePrefix: "custom_" }).pipe(Layer.orDie)))
+      void Layer
+    }).pipe(Effect.scoped))
+})
