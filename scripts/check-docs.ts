@@ -94,18 +94,26 @@ const slug = (doc: string) => doc.replace(/\.md$/, "").replace(/[^\w]+/g, "_")
  */
 const linkWorkspaceDependencies = () => {
   const modules = path.join(outDir, "node_modules")
+  const link = (name: string, from: string) => {
+    const target = path.join(modules, name)
+    if (fs.existsSync(path.join(root, "node_modules", name)) || fs.existsSync(target)) return
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+    fs.symlinkSync(fs.realpathSync(from), target, "dir")
+  }
+  // the workspace packages themselves, as a user who installed them would have them
+  for (const pkg of fs.readdirSync(path.join(root, "packages"))) {
+    const manifest = path.join(root, "packages", pkg, "package.json")
+    if (fs.existsSync(manifest)) {
+      link(JSON.parse(fs.readFileSync(manifest, "utf8")).name, path.join(root, "packages", pkg))
+    }
+  }
   for (const pkg of fs.readdirSync(path.join(root, "packages"))) {
     const nm = path.join(root, "packages", pkg, "node_modules")
     if (!fs.existsSync(nm)) continue
     const names = fs.readdirSync(nm).filter((n) => !n.startsWith(".")).flatMap((n) =>
       n.startsWith("@") ? fs.readdirSync(path.join(nm, n)).map((s) => `${n}/${s}`) : [n]
     )
-    for (const name of names) {
-      const target = path.join(modules, name)
-      if (fs.existsSync(path.join(root, "node_modules", name)) || fs.existsSync(target)) continue
-      fs.mkdirSync(path.dirname(target), { recursive: true })
-      fs.symlinkSync(fs.realpathSync(path.join(nm, name)), target, "dir")
-    }
+    for (const name of names) link(name, path.join(nm, name))
   }
 }
 

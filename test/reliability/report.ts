@@ -5,6 +5,9 @@
  * `test/reliability/results/` and the whole report is rebuilt from every saved section, so a run
  * of one file updates its own rows and keeps the others.
  *
+ * Nothing is written unless `RELIABILITY_REPORT=1`, which only `pnpm report:reliability` sets: the
+ * test command never rewrites tracked files.
+ *
  * Deterministic: every count comes from fixed seeds and scripts; timings and heap figures, which
  * vary from machine to machine, are rounded and kept in their own column, and the file is written
  * only when its text changes.
@@ -170,7 +173,7 @@ export const render = (sections: ReadonlyArray<SavedSection>): string => {
   out.push("")
   out.push("```sh")
   out.push(
-    "npx vitest run packages/core/test/reliability packages/platform/test/reliability.test.ts test/reliability"
+    "npx -y pnpm@12.4.2 report:reliability"
   )
   out.push("```")
   out.push("")
@@ -275,6 +278,8 @@ export const section = (options: { readonly id: string; readonly order: number; 
   })
 
   afterAll(() => {
+    // Reports come from an explicit script (`pnpm report:reliability`), never from the test command.
+    if (process.env.RELIABILITY_REPORT !== "1") return
     const saved: SavedSection = { ...options, file, rows, extra }
     fs.mkdirSync(resultsDir, { recursive: true })
     withLock(() => {

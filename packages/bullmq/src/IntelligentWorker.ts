@@ -132,17 +132,18 @@ export interface Stopped {
  *
  * @example
  * ```ts
- * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
  * import { IntelligentWorker } from "@intelligent-retry/bullmq"
- * import { Worker } from "bullmq"
+ * import { type Job, Worker } from "bullmq"
+ * import { Effect } from "effect"
  * import { Redis } from "ioredis"
  *
  * const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null })
  *
  * const processor = IntelligentWorker.processor(
- *   (job) =>
+ *   (job: Job<{ id: string }>) =>
  *     HttpClient.get(`https://carrier.example/track/${job.data.id}`).pipe(
- *       HttpClient.filterStatusOk,
+ *       Effect.flatMap(HttpClientResponse.filterStatusOk),
  *       Effect.flatMap((response) => response.json)
  *     ),
  *   { after: "20 seconds", layer: FetchHttpClient.layer }

@@ -8,16 +8,25 @@
  * 1. The six error classes of `RetryErrors` map to their own category.
  * 2. Effect's `Cause.TimeoutException` is `network_error`; Schema's `ParseError` is `data_error`.
  * 3. `@effect/platform` errors, by duck typing (`_tag` and `reason`): `RequestError` `Transport`
- *    is `network_error`; `Encode`, `InvalidUrl`, `Decode` and `EmptyBody` are `data_error`; a
- *    `ResponseError` `StatusCode` goes by its status.
- * 4. An HTTP status on `status`, `statusCode` or `response.status`, by {@link statusTable}.
+ *    is a transport failure (rule 7); `Encode`, `InvalidUrl`, `Decode` and `EmptyBody` are
+ *    `data_error`; a `ResponseError` `StatusCode` goes by its status.
+ * 4. An HTTP status on `status`, `statusCode` or `response.status` (a number or a numeric string),
+ *    by {@link statusTable}; every 3xx is `permanent_error` (a redirect or a 304 is an answer).
  * 5. A Node or undici error `code` ({@link networkCodes} are `network_error`, {@link systemCodes}
- *    are `system_error`).
- * 6. A `TimeoutError` (as from `AbortSignal.timeout`) is `network_error`.
- * 7. Rules 1–6 are also tried along the `cause` chain, at most 8 links deep: a wrapper around a
- *    network failure is a network failure. A fetch `TypeError("fetch failed")` with no
- *    recognisable cause is `network_error` too.
- * 8. Anything else is the fallback, `temporary_error` unless configured.
+ *    `system_error`, {@link permanentCodes} — TLS certificates, requests that cannot be built,
+ *    `UND_ERR_ABORTED` — `permanent_error`).
+ * 6. A `TimeoutError` (as from `AbortSignal.timeout`) is `network_error`; an `AbortError` (the
+ *    caller's own `AbortController`) is `permanent_error`; an `AggregateError` whose members all
+ *    carry network codes is `network_error`; undici's code-less "redirect count exceeded",
+ *    "unexpected redirect" and "bad port" are `permanent_error`.
+ * 7. Rules 1–6 are also tried along the `cause` chain, at most 8 links deep, an Effect `Cause` or
+ *    `Exit` being read as its failure (else its defect): a wrapper around a network failure is a
+ *    network failure. A transport failure (`RequestError` `Transport`, fetch's
+ *    `TypeError("fetch failed")`) is `network_error` when no link below it says more.
+ * 8. A programming error — `TypeError` without a network cause, `RangeError`, `ReferenceError`,
+ *    `SyntaxError` — is `permanent_error`, even under a transport failure (fetch refusing a URL
+ *    with credentials).
+ * 9. Anything else is the fallback, `temporary_error` unless configured.
  *
  * @since 0.1.0
  */
@@ -176,7 +185,7 @@ export const hintFromHeaders = (headers: unknown, now: number): number | undefin
 export const parseRetryAfter: (value: string, now: number) => number | undefined = http.parseRetryAfter
 
 /**
- * The category of an HTTP error status (400–599); `undefined` for other statuses.
+ * The category of an HTTP status that fails a request (300–599); `undefined` for other statuses.
  *
  * | status | category |
  * | --- | --- |
@@ -185,7 +194,7 @@ export const parseRetryAfter: (value: string, now: number) => number | undefined
  * | 400, 413, 414, 415, 422, 431 | `data_error` |
  * | 507 | `system_error` |
  * | 409, 423, 425, 500, 502, 503, 504, other 5xx | `temporary_error` |
- * | 401, 403, 404, 405, 410, 501, 505, 511, other 4xx | `permanent_error` |
+ * | every 3xx; 401, 403, 404, 405, 410, 501, 505, 511, other 4xx | `permanent_error` |
  *
  * @since 0.1.0
  * @category classification
@@ -225,3 +234,12 @@ export const networkCodes: ReadonlySet<string> = internal.networkCodes
  * @category classification
  */
 export const systemCodes: ReadonlySet<string> = internal.systemCodes
+
+/**
+ * Node and undici error codes of failures that the same request meets again: TLS certificates
+ * that do not verify, requests that cannot be built, and `UND_ERR_ABORTED` (the caller aborted).
+ *
+ * @since 0.1.0
+ * @category classification
+ */
+export const permanentCodes: ReadonlySet<string> = internal.permanentCodes

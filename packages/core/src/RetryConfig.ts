@@ -13,6 +13,7 @@
  *    | `RETRY_DEFAULT_BASE_DELAY` | `baseDelay` of the default categories, in seconds |
  *    | `RETRY_NETWORK_MAX_RETRIES` | `maxRetries` of `network_error` |
  *    | `RETRY_API_RATE_LIMIT_DELAY` | `baseDelay` of `api_rate_limit`, in seconds |
+ *    | `INTELLIGENT_RETRY_LOG_LEVEL` | the level of the line logged for every scheduled retry (default `info`; `debug`, `warning`, …, or `none`/`off`) |
  *
  * 2. the settings object (`ENABLED`, `DEFAULT_STRATEGY`, `NETWORK_IMMEDIATE_RETRY`,
  *    `API_RATE_LIMIT_DELAY`, `DATA_ERROR_NO_RETRY`, `MONITORING_ENABLED`, `ERROR_THRESHOLD`),
@@ -36,6 +37,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
 import type { ErrorCategory } from "./ErrorCategory.js"
 import * as internal from "./internal/config.js"
 import type { InvalidPolicyError } from "./RetryPolicy.js"
@@ -102,6 +104,7 @@ export const variables: {
   readonly defaultBaseDelay: "RETRY_DEFAULT_BASE_DELAY"
   readonly networkMaxRetries: "RETRY_NETWORK_MAX_RETRIES"
   readonly apiRateLimitDelay: "RETRY_API_RATE_LIMIT_DELAY"
+  readonly logLevel: "INTELLIGENT_RETRY_LOG_LEVEL"
 } = internal.variables
 
 /**
@@ -327,6 +330,12 @@ export declare namespace RetryConfig {
      * always set it. Read it with `RetryConfig.monitoring`.
      */
     readonly monitoring?: Monitoring | undefined
+    /**
+     * The level at which every scheduled retry is logged (task, category, attempt, wait), as Celery
+     * logs `Retry in 60s: …`. `LogLevel.None` turns the line off. Default: `LogLevel.Info`
+     * (`INTELLIGENT_RETRY_LOG_LEVEL`).
+     */
+    readonly retryLogLevel?: LogLevel.LogLevel | undefined
     /**
      * The ceiling of every wait of `withIntelligentRetry`, computed or hinted: policies' `maxDelay`
      * is read as `min(maxDelay, maxWait)`, and a server hint above it ends the run with

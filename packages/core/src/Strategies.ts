@@ -285,10 +285,37 @@ export type PresetName = keyof typeof presets
 const decodedTables = new WeakMap<object, Either.Either<Partial<StrategyTable>, InvalidPolicyError>>()
 
 /**
+ * Freezes a decoded table and its policy inputs (and `[seconds, nanos]` pairs in them), so that the
+ * remembered decoding can never disagree with the table. `Duration` values are immutable already
+ * and left alone. `false` when the table refuses (a Proxy): it is then never remembered.
+ */
+const freeze = (input: object): boolean => {
+  try {
+    for (const value of Object.values(input)) {
+      if (typeof value !== "object" || value === null || Duration.isDuration(value)) continue
+      for (const field of Object.values(value)) if (Array.isArray(field)) Object.freeze(field)
+      Object.freeze(value)
+    }
+    Object.freeze(input)
+    return Object.isFrozen(input)
+  } catch {
+    return false
+  }
+}
+
+/**
  * Validates a partial table. Unknown category names and invalid policies are errors naming the
  * field (`strategies.network_error.maxRetries`) and the value. The result is remembered per table
  * object, so a constant table (a preset, a module-level value) is validated once however often it
  * is used.
+ *
+ * **A table is frozen once it is decoded.** The table object and each policy input in it are
+ * `Object.freeze`d the first time they are decoded (by this function, `merge`,
+ * `RetryStrategies.layer`, or `withIntelligentRetry`'s `strategies` option): a later
+ * `table.temporary_error = { decision: "no_retry" }` throws a `TypeError` at once in strict mode
+ * (every ES module), instead of being silently ignored by the remembered decoding. To change a
+ * policy, build a new table (`{ ...table, temporary_error: … }`), which is decoded afresh. A table
+ * that cannot be frozen (a Proxy) is decoded on every use instead.
  *
  * @since 0.1.0
  * @category tables
@@ -324,7 +351,7 @@ export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<St
     // a table that throws when read (a Proxy, a throwing getter) is invalid, not an exception
     outcome = Either.left(invalid("strategies", input, `must be a readable table, got ${show(input)}`))
   }
-  decodedTables.set(input, outcome)
+  if (freeze(input)) decodedTables.set(input, outcome)
   return outcome
 }
 
@@ -392,8 +419,14 @@ export class RetryStrategies extends Context.Reference<RetryStrategies>()("@inte
 
 /**
  * Compiles a table to a `Schedule` over errors for plain `Effect.retry`: each error is classified,
- * each category counts its own retries with its own policy, server hints are honoured, and the
- * optional run-wide caps apply. Throws an `InvalidPolicyError` for an invalid `maxElapsed`.
+ * its category's compiled schedule (`RetryPolicy.toSchedule`) is stepped, and the run-wide rules
+ * of `withIntelligentRetry` are laid over it by the same code, in the same order: the `retryable`
+ * veto, `maxAttempts`, `maxElapsed` and the current `RetryBudget` (drawn on under `budgetKey`,
+ * default `"default"`). Throws an `InvalidPolicyError` for an invalid `maxElapsed`.
+ *
+ * **Details**: a schedule only sees failures, so unlike `withIntelligentRetry` it cannot deposit
+ * the successes that refill a budget; statistics are not recorded either. Prefer
+ * `withIntelligentRetry` where you can.
  *
  * @example
  * ```ts
@@ -413,6 +446,8 @@ export const toSchedule = (
   options?: ClassifierOptions & {
     readonly maxAttempts?: number | undefined
     readonly maxElapsed?: Duration.DurationInput | undefined
+    readonly retryable?: ((error: any) => boolean) | undefined
+    readonly budgetKey?: string | undefined
   }
 ): Schedule.Schedule<Duration.Duration, unknown> => {
   const maxElapsed = options?.maxElapsed === undefined

@@ -85,7 +85,8 @@ describe("classify", () => {
     const error = new TypeError("fetch failed", { cause: withCode("ECONNREFUSED") })
     expect(classify(error)).toBe("network_error")
     expect(classify(new TypeError("fetch failed"))).toBe("network_error")
-    expect(classify(new TypeError("undefined is not a function"))).toBe("temporary_error")
+    // a TypeError without a network cause is a programming error: permanent (issue 13)
+    expect(classify(new TypeError("undefined is not a function"))).toBe("permanent_error")
   })
 
   it("Effect's TimeoutException is network_error and Schema's ParseError is data_error", () => {

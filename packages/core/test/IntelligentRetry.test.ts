@@ -15,7 +15,7 @@ import {
   TemporaryError,
   withIntelligentRetry
 } from "@intelligent-retry/core"
-import { Cause, Duration, Effect, Exit, Fiber, Layer, Random, Ref, TestClock } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, HashMap, Layer, Logger, LogLevel, Random, Ref, TestClock } from "effect"
 import { runVirtual, scripted } from "./utils.js"
 
 const net = (message = "reset") => new NetworkError({ message })
@@ -527,5 +527,52 @@ describe("withIntelligentRetry: retryable veto", () => {
         }
       })))
       expect(times).toEqual([0, 0])
+    }))
+})
+
+describe("withIntelligentRetry: every scheduled retry is logged", () => {
+  const capture = (lines: Array<string>) =>
+    Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, logLevel, message }) => {
+        const notes = HashMap.toEntries(annotations).map(([k, v]) => `${k}=${String(v)}`).sort().join(" ")
+        lines.push(`${logLevel.label} ${String(Array.isArray(message) ? message[0] : message)} | ${notes}`)
+      })
+    )
+
+  it.effect("at INFO by default, with the task, the category, the attempt and the wait", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const { effect } = scripted([net(), temp()])
+      yield* runVirtual(effect.pipe(
+        withIntelligentRetry({ task: "update_tracking_info", strategies: Strategies.tracking }),
+        Effect.provide(capture(lines))
+      ))
+      expect(lines.length).toBe(2)
+      expect(lines[0]).toBe(
+        "INFO Retry in 5s: update_tracking_info attempt 1 failed with network_error (retry 1 of 4) | " +
+          "retry.attempt=1 retry.category=network_error retry.task=update_tracking_info retry.wait_ms=5000"
+      )
+      expect(lines[1]).toMatch(/^INFO Retry in .*: update_tracking_info attempt 2 failed with temporary_error/)
+    }))
+
+  it.effect("the setting turns it down (DEBUG) or off (None)", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const run = (level: LogLevel.LogLevel) =>
+        runVirtual(
+          scripted([net()]).effect.pipe(
+            withIntelligentRetry({ task: "t" }),
+            Effect.provide(capture(lines)),
+            Logger.withMinimumLogLevel(LogLevel.All),
+            Effect.provideService(RetryConfig, { enabled: true, retryLogLevel: level })
+          )
+        )
+      yield* run(LogLevel.Debug)
+      yield* run(LogLevel.None)
+      expect(lines).toEqual([
+        "DEBUG Retry in 0: t attempt 1 failed with network_error (retry 1 of 5) | " +
+        "retry.attempt=1 retry.category=network_error retry.task=t retry.wait_ms=0"
+      ])
     }))
 })

@@ -13,7 +13,7 @@ import {
   TemporaryError,
   withIntelligentRetry
 } from "@intelligent-retry/core"
-import { ConfigProvider, Duration, Effect, Exit, Layer, Random } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Layer, LogLevel, Random } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -69,7 +69,11 @@ describe("RetryConfig.layer: environment variables", () => {
     Effect.gen(function*() {
       const resolved = yield* RetryConfig.resolve()
       expect(resolved.strategies).toEqual(Strategies.defaults)
-      expect(resolved.settings).toEqual({ enabled: true, monitoring: { enabled: true, errorThreshold: 50 } })
+      expect(resolved.settings).toEqual({
+        enabled: true,
+        monitoring: { enabled: true, errorThreshold: 50 },
+        retryLogLevel: LogLevel.Info
+      })
       const { times } = yield* run(many(rate)).pipe(Effect.provide(RetryConfig.layer))
       expect(times).toEqual([0, 300_000, 900_000, 2_100_000])
     }).pipe(withVars({})))
@@ -277,7 +281,11 @@ describe("the settings object", () => {
       const resolved = yield* RetryConfig.resolve(guide)
       expect(resolved.preset).toBe("defaults")
       expect(resolved.strategies).toEqual(Strategies.defaults)
-      expect(resolved.settings).toEqual({ enabled: true, monitoring: { enabled: true, errorThreshold: 50 } })
+      expect(resolved.settings).toEqual({
+        enabled: true,
+        monitoring: { enabled: true, errorThreshold: 50 },
+        retryLogLevel: LogLevel.Info
+      })
     }).pipe(withVars({})))
 
   it.effect("DEFAULT_STRATEGY picks a preset, laid over the defaults", () =>

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
-import { NetworkError, RateLimitError, RetryPolicy, Strategies, TemporaryError } from "@intelligent-retry/core"
+import {
+  NetworkError,
+  RateLimitError,
+  RetryBudget,
+  RetryPolicy,
+  Strategies,
+  TemporaryError,
+  withIntelligentRetry
+} from "@intelligent-retry/core"
 import { Duration, Effect, Either, Exit } from "effect"
 import { runVirtual, scripted } from "./utils.js"
 
@@ -148,5 +156,45 @@ describe("compiled schedules work with plain Effect.retry", () => {
         yield* runVirtual(Effect.retry(effect, schedule))
         expect(times.map((t) => t - times[0])).toEqual([0, 10, 20])
       }
+    }))
+
+  it.effect("Strategies.toSchedule honours the same run-wide rules as withIntelligentRetry: veto, caps, budget", () =>
+    Effect.gen(function*() {
+      const errors = Array.from({ length: 6 }, (_, i) => new NetworkError({ message: i === 2 ? "no" : "reset" }))
+      const table = Strategies.defaults
+      // the veto: the third failure is not retryable
+      const vetoed = scripted(errors)
+      yield* runVirtual(Effect.retry(
+        vetoed.effect,
+        Strategies.toSchedule(table, { retryable: (e: NetworkError) => e.message !== "no" })
+      ))
+      expect(vetoed.times.length).toBe(3)
+      // maxAttempts
+      const capped = scripted(errors)
+      yield* runVirtual(Effect.retry(capped.effect, Strategies.toSchedule(table, { maxAttempts: 2 })))
+      expect(capped.times.length).toBe(2)
+      // the current RetryBudget: 4 tokens, each network failure costs one, a retry needs more than 2 left
+      const budgeted = scripted(errors)
+      yield* runVirtual(
+        Effect.retry(budgeted.effect, Strategies.toSchedule(table)).pipe(
+          Effect.provide(RetryBudget.layer({ maxTokens: 4 }))
+        )
+      )
+      expect(budgeted.times.length).toBe(2)
+    }))
+
+  it.effect("withIntelligentRetry steps the very Schedule RetryPolicy.toSchedule returns (compiled once per policy)", () =>
+    Effect.gen(function*() {
+      const policy = RetryPolicy.make({ decision: "retry_with_backoff", maxRetries: 2, baseDelay: 100 })
+      expect(RetryPolicy.toSchedule(policy)).toBe(RetryPolicy.toSchedule(policy))
+      const viaSchedule = scripted([1, 2, 3])
+      yield* runVirtual(Effect.retry(viaSchedule.effect, RetryPolicy.toSchedule(policy)))
+      const viaCombinator = scripted([1, 2, 3])
+      yield* runVirtual(viaCombinator.effect.pipe(
+        withIntelligentRetry({ strategies: { temporary_error: policy } })
+      ))
+      const relative = (times: Array<number>) => times.map((t) => t - times[0])
+      expect(relative(viaCombinator.times)).toEqual(relative(viaSchedule.times))
+      expect(relative(viaSchedule.times)).toEqual([0, 100, 300])
     }))
 })

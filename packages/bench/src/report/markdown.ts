@@ -13,6 +13,7 @@ import type { StoreResults } from "../runtime/store.js"
 import { faultMixDefaults } from "../sim/faultMix.js"
 import type { SimulationResults } from "../sim/index.js"
 import type { OutageRow } from "../sim/outage.js"
+import { breakerSection } from "./breaker.js"
 import { barChart, lineChart } from "./svg.js"
 
 interface RuntimeFile {
@@ -396,6 +397,7 @@ const simulationSection = (sim: SimulationFile, charts: Map<string, string>): st
   out.push(faultMixSection(sim))
   out.push("")
   out.push(outageSection(sim, charts))
+  if (sim.breaker !== undefined) out.push("", breakerSection(sim.breaker))
   return out.join("\n")
 }
 

@@ -76,6 +76,9 @@ export interface FaultMixRun {
   /** Mean time from the first attempt to success of the recovered transient requests, milliseconds. */
   readonly meanRecoveryMs: number
   readonly succeeded: number
+  /** Requests a circuit breaker shed before their first attempt, and those of them that would have succeeded. */
+  readonly shed: number
+  readonly healthyShed: number
 }
 
 /**
@@ -97,11 +100,19 @@ export const runFaultMix = (
   let transientRecovered = 0
   let recoveryTime = 0
   let succeeded = 0
+  let shed = 0
+  let healthyShed = 0
   let arrival = 0
   faults.forEach((fault, index) => {
     arrival += workload.exponential(settings.rate / 1000)
     queue.schedule(arrival, (first) => {
       const retrier = start()
+      // a policy behind a circuit breaker may shed the request before its first attempt
+      if ("admit" in retrier && !(retrier as { admit: (now: number) => boolean }).admit(first)) {
+        shed++
+        if (fault === "ok") healthyShed++
+        return
+      }
       let attempt = 0
       const send = (t: number) => {
         attempt++
@@ -133,7 +144,9 @@ export const runFaultMix = (
     transient,
     transientRecovered,
     meanRecoveryMs: transientRecovered === 0 ? 0 : recoveryTime / transientRecovered,
-    succeeded
+    succeeded,
+    shed,
+    healthyShed
   }
 }
 

@@ -2,6 +2,8 @@
  * The four scenarios, with the policies each one compares. Every number is a function of `seed`.
  */
 import { Strategies } from "@intelligent-retry/core"
+import type { BreakerFaultMixRow, BreakerRateLimitRow, SheddingRow, SheddingScenario } from "./breaker.js"
+import { breakerFaultMix, breakerRateLimit, shedding, sheddingScenarios, withBreaker } from "./breaker.js"
 import type { ContentionRow } from "./contention.js"
 import { contention } from "./contention.js"
 import type { FaultMixRow } from "./faultMix.js"
@@ -199,6 +201,31 @@ export const outagePolicies = (): Array<Policy> => [
 export const outageLoads: ReadonlyArray<number> = [140, 160, 280]
 
 // ---------------------------------------------------------------------------------------------
+// the circuit breaker (sim/breaker.ts)
+// ---------------------------------------------------------------------------------------------
+
+const tunedWithBudget = library(
+  "intelligent-retry tuned",
+  tunedNetwork,
+  { budget },
+  "network_error: backoff 100 ms × 2^n, full jitter, max 10 s, 3 retries"
+)
+
+/** Without and with the default breaker, outside the retry. */
+export const breakerPolicies = (): Array<Policy> => [
+  noRetry,
+  tunedWithBudget,
+  withBreaker(noRetry),
+  withBreaker(tunedWithBudget)
+]
+
+export const breakerLoads: Readonly<Record<SheddingScenario, ReadonlyArray<number>>> = {
+  outage: outageLoads,
+  "hard-down": [140, 280],
+  "drop-abandoned": outageLoads
+}
+
+// ---------------------------------------------------------------------------------------------
 // all
 // ---------------------------------------------------------------------------------------------
 
@@ -217,6 +244,12 @@ export interface SimulationResults {
   }
   readonly faultMix: { readonly runs: number; readonly rows: ReadonlyArray<FaultMixRow> }
   readonly outage: { readonly settings: typeof outageDefaults; readonly rows: ReadonlyArray<OutageRow> }
+  readonly breaker: {
+    readonly settings: typeof sheddingScenarios
+    readonly shedding: ReadonlyArray<SheddingRow>
+    readonly rateLimit: ReadonlyArray<BreakerRateLimitRow>
+    readonly faultMix: ReadonlyArray<BreakerFaultMixRow>
+  }
   /** Wall-clock seconds per part, as run (not part of the deterministic results). */
   readonly timing: Readonly<Record<string, number>>
 }
@@ -250,7 +283,10 @@ export const parts: ReadonlyArray<string> = [
   ...[...outageLoads].reverse().map((load) => `outage:${load}`),
   "contention",
   "rateLimit",
-  "faultMix"
+  "faultMix",
+  ...Object.keys(sheddingScenarios).map((scenario) => `breaker:${scenario}`),
+  "breaker:rateLimit",
+  "breaker:faultMix"
 ]
 
 export const clientCounts: ReadonlyArray<number> = [10, 20, 50, 100]
@@ -264,6 +300,20 @@ export const runPart = (part: string, options: SimulateOptions = {}): ReadonlyAr
   if (part === "rateLimit") return rateLimit(rateLimitPolicies(), options.rateLimitRuns ?? 10, seed)
   if (part === "faultMix") return faultMix(faultMixPolicies(), options.faultMixRuns ?? 20, seed)
   if (part.startsWith("outage:")) return outage(outagePolicies(), [Number(part.slice("outage:".length))], seed)
+  if (part === "breaker:rateLimit") {
+    return breakerRateLimit(
+      rateLimitPolicies().filter((p) => p.family === "library"),
+      options.rateLimitRuns ?? 10,
+      seed
+    )
+  }
+  if (part === "breaker:faultMix") {
+    return breakerFaultMix(faultMixPolicies().filter((p) => p.family === "library"), options.faultMixRuns ?? 20, seed)
+  }
+  if (part.startsWith("breaker:")) {
+    const scenario = part.slice("breaker:".length) as SheddingScenario
+    if (scenario in sheddingScenarios) return shedding(scenario, breakerPolicies(), breakerLoads[scenario], seed)
+  }
   throw new Error(`unknown part ${JSON.stringify(part)}`)
 }
 
@@ -289,6 +339,14 @@ export const assemble = (
     rateLimit: { settings: rateLimitDefaults, runs: options.rateLimitRuns ?? 10, rows: get<RateLimitRow>("rateLimit") },
     faultMix: { runs: options.faultMixRuns ?? 20, rows: get<FaultMixRow>("faultMix") },
     outage: { settings: outageDefaults, rows: outageLoads.flatMap((load) => get<OutageRow>(`outage:${load}`)) },
+    breaker: {
+      settings: sheddingScenarios,
+      shedding: (Object.keys(sheddingScenarios) as Array<SheddingScenario>).flatMap((scenario) =>
+        get<SheddingRow>(`breaker:${scenario}`)
+      ),
+      rateLimit: get<BreakerRateLimitRow>("breaker:rateLimit"),
+      faultMix: get<BreakerFaultMixRow>("breaker:faultMix")
+    },
     timing
   }
 }

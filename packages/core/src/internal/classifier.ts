@@ -3,7 +3,10 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import type { ClassifierOptions } from "../Classifier.js"
 import { ErrorCategory, isErrorCategory } from "../ErrorCategory.js"
 import { CircuitOpenTypeId, TypeId } from "../RetryErrors.js"
@@ -37,6 +40,46 @@ export const networkCodes: ReadonlySet<string> = new Set([
 /** @internal */
 export const systemCodes: ReadonlySet<string> = new Set(["ENOMEM", "EMFILE", "ENFILE", "ENOSPC"])
 
+/**
+ * Codes of failures that the same request meets again, whatever the wait: a TLS certificate that
+ * does not verify, a request that cannot be constructed, an argument Node or undici refuses, and
+ * undici's `UND_ERR_ABORTED` (the caller aborted). They are `permanent_error`.
+ *
+ * @internal
+ */
+export const permanentCodes: ReadonlySet<string> = new Set([
+  // TLS: the certificate or the protocol will not change on the next attempt
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_TLS_CERT_ALTNAME_FORMAT",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  // a request that cannot be built
+  "ERR_INVALID_URL",
+  "ERR_INVALID_ARG_TYPE",
+  "ERR_INVALID_ARG_VALUE",
+  "ERR_INVALID_HTTP_TOKEN",
+  "ERR_INVALID_CHAR",
+  "ERR_UNESCAPED_CHARACTERS",
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED",
+  // the caller cancelled
+  "UND_ERR_ABORTED"
+])
+
 /** Messages that fetch implementations give a failed network request (undici, browsers). @internal */
 const fetchFailureMessages: ReadonlySet<string> = new Set([
   "fetch failed",
@@ -46,9 +89,35 @@ const fetchFailureMessages: ReadonlySet<string> = new Set([
   "Network request failed"
 ])
 
-const MAX_SHORT = 128
+/**
+ * Messages of undici's fetch for failures that carry no code and that the same request meets again:
+ * a redirect loop past the limit, a redirect under `redirect: "error"`, a port fetch refuses.
+ */
+const deterministicFetchMessages: ReadonlySet<string> = new Set([
+  "redirect count exceeded",
+  "unexpected redirect",
+  "bad port"
+])
 
-const byTag = (u: object, tag: string): ErrorCategory | undefined => {
+/** Built-in errors that mean a bug in the caller's code: retrying runs the same bug again. */
+const programmingErrors: ReadonlySet<string> = new Set(["TypeError", "RangeError", "ReferenceError", "SyntaxError"])
+
+const MAX_SHORT = 128
+/** How many members of an `AggregateError` are examined. */
+const MAX_AGGREGATE = 4
+
+/**
+ * What one link of a cause chain says:
+ * - a category: decisive;
+ * - `WEAK_NETWORK`: a transport failure (`RequestError` `Transport`, a fetch "fetch failed"),
+ *   `network_error` unless its causes say more;
+ * - `PROGRAMMING`: a programming error (`TypeError`, ...), `permanent_error` unless a cause says more.
+ */
+const WEAK_NETWORK = 0
+const PROGRAMMING = 1
+type Finding = ErrorCategory | typeof WEAK_NETWORK | typeof PROGRAMMING | undefined
+
+const byTag = (u: object, tag: string): Finding => {
   switch (tag) {
     case "TimeoutException":
       return ErrorCategory.NETWORK_ERROR
@@ -64,13 +133,41 @@ const byTag = (u: object, tag: string): ErrorCategory | undefined => {
         const status = statusOf(u)
         return status === undefined ? undefined : statusCategory(status)
       }
+      // A transport failure is a network failure unless its cause shows a deterministic one (a
+      // redirect loop, a URL with credentials, a certificate): read the cause first.
+      if (reason === "Transport") return WEAK_NETWORK
       return reason === undefined ? undefined : reasonTable[reason]
     }
   }
   return undefined
 }
 
-const one = (u: object): ErrorCategory | undefined => {
+const codeCategory = (code: string | undefined): ErrorCategory | undefined =>
+  code === undefined
+    ? undefined
+    : networkCodes.has(code)
+    ? ErrorCategory.NETWORK_ERROR
+    : systemCodes.has(code)
+    ? ErrorCategory.SYSTEM_ERROR
+    : permanentCodes.has(code)
+    ? ErrorCategory.PERMANENT_ERROR
+    : undefined
+
+/** An `AggregateError` (Node's happy eyeballs: every address refused) whose members all carry network codes. */
+const aggregateCategory = (u: object): ErrorCategory | undefined => {
+  const errors = get(u, "errors")
+  if (!Array.isArray(errors) || errors.length === 0) return undefined
+  const n = Math.min(errors.length, MAX_AGGREGATE)
+  let category: ErrorCategory | undefined
+  for (let i = 0; i < n; i++) {
+    const member = codeCategory(getString(errors[i], "code", MAX_SHORT))
+    if (member === undefined || (category !== undefined && member !== category)) return undefined
+    category = member
+  }
+  return category
+}
+
+const one = (u: object): Finding => {
   if (get(u, TypeId) === TypeId) {
     const category = get(u, "category")
     if (isErrorCategory(category)) return category
@@ -81,34 +178,60 @@ const one = (u: object): ErrorCategory | undefined => {
   const status = statusOf(u)
   const byStatus = status === undefined ? undefined : statusCategory(status)
   if (byStatus !== undefined) return byStatus
-  const code = getString(u, "code", MAX_SHORT)
-  if (code !== undefined) {
-    if (networkCodes.has(code)) return ErrorCategory.NETWORK_ERROR
-    if (systemCodes.has(code)) return ErrorCategory.SYSTEM_ERROR
+  const byCode = codeCategory(getString(u, "code", MAX_SHORT))
+  if (byCode !== undefined) return byCode
+  const name = getString(u, "name", MAX_SHORT)
+  if (name === "TimeoutError") return ErrorCategory.NETWORK_ERROR
+  // the caller's own AbortController: the caller cancelled, a retry would be against its will
+  if (name === "AbortError") return ErrorCategory.PERMANENT_ERROR
+  const aggregated = aggregateCategory(u)
+  if (aggregated !== undefined) return aggregated
+  const message = getString(u, "message", MAX_SHORT)
+  if (message !== undefined) {
+    if (fetchFailureMessages.has(message)) return WEAK_NETWORK
+    if (deterministicFetchMessages.has(message)) return ErrorCategory.PERMANENT_ERROR
   }
-  if (getString(u, "name", MAX_SHORT) === "TimeoutError") return ErrorCategory.NETWORK_ERROR
+  if (name !== undefined && programmingErrors.has(name)) return PROGRAMMING
   return undefined
 }
 
 /**
+ * An Effect `Exit` or `Cause` given as an error is read as what it failed with: its typed failure,
+ * else its defect. Anything else is itself.
+ */
+const unwrap = (u: unknown): unknown => {
+  if (!isObjectLike(u)) return u
+  const cause = call((): Cause.Cause<unknown> | undefined =>
+    Exit.isExit(u) ? (Exit.isFailure(u) ? u.cause : undefined) : Cause.isCause(u) ? u : undefined
+  )
+  if (cause === undefined) return u
+  return call(() => Option.getOrUndefined(Cause.failureOption(cause)) ?? Option.getOrUndefined(Cause.dieOption(cause)))
+}
+
+/**
  * The built-in rules, or `undefined` when none applies. Walks at most {@link MAX_CAUSE_DEPTH}
- * links of the `cause` chain: an error wrapping a network failure is a network failure.
+ * links of the `cause` chain: an error wrapping a network failure is a network failure. The first
+ * decisive link wins. A transport failure (a `RequestError` `Transport`, a fetch "fetch failed")
+ * is `network_error` unless a link below it is decisive (a redirect loop, a certificate) or a
+ * programming error (a `TypeError` such as fetch's "Request cannot be constructed from a URL that
+ * includes credentials"), which is `permanent_error`. A programming error with no transport
+ * failure above it is `permanent_error` too.
  *
  * @internal
  */
 export const builtin = (error: unknown): ErrorCategory | undefined => {
-  let fetchFailed = false
-  let current = error
+  let transport = false
+  let programming = false
+  let current = unwrap(error)
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObjectLike(current); depth++) {
-    const category = one(current)
-    if (category !== undefined) return category
-    if (!fetchFailed) {
-      const message = getString(current, "message", MAX_SHORT)
-      fetchFailed = message !== undefined && fetchFailureMessages.has(message)
-    }
-    current = get(current, "cause")
+    const finding = one(current)
+    if (finding === WEAK_NETWORK) transport = true
+    else if (finding === PROGRAMMING) programming = true
+    else if (finding !== undefined) return finding
+    current = unwrap(get(current, "cause"))
   }
-  return fetchFailed ? ErrorCategory.NETWORK_ERROR : undefined
+  if (programming) return ErrorCategory.PERMANENT_ERROR
+  return transport ? ErrorCategory.NETWORK_ERROR : undefined
 }
 
 /**
@@ -119,7 +242,7 @@ export const builtin = (error: unknown): ErrorCategory | undefined => {
  * @internal
  */
 export const hintMillis = (error: unknown, now: number): number | undefined => {
-  let current = error
+  let current = unwrap(error)
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObjectLike(current); depth++) {
     if (get(current, TypeId) === TypeId) {
       const retryAfter = get(current, "retryAfter")
@@ -129,7 +252,7 @@ export const hintMillis = (error: unknown, now: number): number | undefined => {
       const hint = hintFromHeaders(headersOf(current), now)
       if (hint !== undefined) return hint
     }
-    current = get(current, "cause")
+    current = unwrap(get(current, "cause"))
   }
   return undefined
 }

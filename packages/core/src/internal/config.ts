@@ -10,6 +10,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -32,7 +33,8 @@ export const variables = {
   defaultMaxRetries: "RETRY_DEFAULT_MAX_RETRIES",
   defaultBaseDelay: "RETRY_DEFAULT_BASE_DELAY",
   networkMaxRetries: "RETRY_NETWORK_MAX_RETRIES",
-  apiRateLimitDelay: "RETRY_API_RATE_LIMIT_DELAY"
+  apiRateLimitDelay: "RETRY_API_RATE_LIMIT_DELAY",
+  logLevel: "INTELLIGENT_RETRY_LOG_LEVEL"
 } as const
 
 /** Where `RetryConfig.layer` looks for the settings object in the `ConfigProvider`. @internal */
@@ -108,6 +110,24 @@ export const parseSeconds: Parser<Duration.Duration> = (u) => {
   return Number.isFinite(n) && n >= 0
     ? Either.right(Duration.millis(Math.round(n * 1000)))
     : Either.left(`must be a non-negative number of seconds, got ${show(u)}`)
+}
+
+const logLevels: ReadonlyArray<LogLevel.LogLevel> = LogLevel.allLevels
+
+/** A log level by its label or name, any case (`info`, `Debug`, `WARN`); `none` and `off` silence. @internal */
+export const parseLogLevel: Parser<LogLevel.LogLevel> = (u) => {
+  if (typeof u === "string") {
+    const s = u.trim().toLowerCase()
+    const level = s === "off" || s === "none"
+      ? LogLevel.None
+      : s === "warn"
+      ? LogLevel.Warning
+      : logLevels.find((l) => l.label.toLowerCase() === s || l._tag.toLowerCase() === s)
+    if (level !== undefined) return Either.right(level)
+  }
+  return Either.left(
+    `must be a log level (all, trace, debug, info, warning, error, fatal, none or off), got ${show(u)}`
+  )
 }
 
 /** @internal */
@@ -197,6 +217,7 @@ export interface Variables {
   readonly defaultBaseDelay: Option.Option<string>
   readonly networkMaxRetries: Option.Option<string>
   readonly apiRateLimitDelay: Option.Option<string>
+  readonly logLevel: Option.Option<string>
 }
 
 const variablesConfig: Config.Config<Variables> = Config.all({
@@ -204,7 +225,8 @@ const variablesConfig: Config.Config<Variables> = Config.all({
   defaultMaxRetries: Config.option(Config.string(variables.defaultMaxRetries)),
   defaultBaseDelay: Config.option(Config.string(variables.defaultBaseDelay)),
   networkMaxRetries: Config.option(Config.string(variables.networkMaxRetries)),
-  apiRateLimitDelay: Config.option(Config.string(variables.apiRateLimitDelay))
+  apiRateLimitDelay: Config.option(Config.string(variables.apiRateLimitDelay)),
+  logLevel: Config.option(Config.string(variables.logLevel))
 })
 
 /** The settings keys present under {@link SETTINGS_PREFIX}, as raw strings. */
@@ -230,6 +252,7 @@ export interface VariableValues {
   readonly defaultBaseDelay: Duration.Duration | undefined
   readonly networkMaxRetries: number | undefined
   readonly apiRateLimitDelay: Duration.Duration | undefined
+  readonly logLevel: LogLevel.LogLevel | undefined
 }
 
 const check = <A>(
@@ -248,7 +271,8 @@ export const checkVariables = (raw: Variables): Either.Either<VariableValues, In
     defaultMaxRetries: check(variables.defaultMaxRetries, raw.defaultMaxRetries, parseCount),
     defaultBaseDelay: check(variables.defaultBaseDelay, raw.defaultBaseDelay, parseSeconds),
     networkMaxRetries: check(variables.networkMaxRetries, raw.networkMaxRetries, parseCount),
-    apiRateLimitDelay: check(variables.apiRateLimitDelay, raw.apiRateLimitDelay, parseSeconds)
+    apiRateLimitDelay: check(variables.apiRateLimitDelay, raw.apiRateLimitDelay, parseSeconds),
+    logLevel: check(variables.logLevel, raw.logLevel, parseLogLevel)
   })
 
 /** Reads and validates the variables from the current `ConfigProvider`. @internal */
@@ -289,6 +313,7 @@ export interface Resolved {
   readonly settings: {
     readonly enabled: boolean
     readonly monitoring: { readonly enabled: boolean; readonly errorThreshold: number }
+    readonly retryLogLevel: LogLevel.LogLevel
   }
   readonly strategies: StrategyTable
   readonly preset: PresetName
@@ -358,7 +383,8 @@ export const resolve = (settings: Settings, env: VariableValues): Resolved => {
       monitoring: {
         enabled: settings.MONITORING_ENABLED ?? defaultMonitoring.enabled,
         errorThreshold: settings.ERROR_THRESHOLD ?? defaultMonitoring.errorThreshold
-      }
+      },
+      retryLogLevel: env.logLevel ?? LogLevel.Info
     },
     strategies: table,
     preset

@@ -43,13 +43,16 @@ export const statusTable: Readonly<Record<number, ErrorCategory>> = Object.freez
 })
 
 /**
- * The category of an HTTP error status; `undefined` for anything below 400 or above 599, which is
- * not an error status.
+ * The category of an HTTP status that fails a request; `undefined` for anything below 300 or above
+ * 599. A 3xx is `permanent_error`: a redirect or a `304 Not Modified` is an answer, and sending the
+ * same request again gets the same answer (undici's fetch and `@effect/platform`'s Node client do
+ * not follow redirects for you in every mode, and `filterStatusOk` turns any 3xx into a failure).
  *
  * @internal
  */
 export const statusCategory = (status: number): ErrorCategory | undefined => {
-  if (!Number.isInteger(status) || status < 400 || status > 599) return undefined
+  if (!Number.isInteger(status) || status < 300 || status > 599) return undefined
+  if (status < 400) return P
   return statusTable[status] ?? (status < 500 ? P : T)
 }
 
@@ -97,24 +100,82 @@ export const header = (headers: unknown, name: string): string | undefined => {
 }
 
 const DELTA_SECONDS = /^\d{1,12}$/
-const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/
-const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/
-const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
+const IMF_FIXDATE = /^[A-Za-z]{3}, (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/
+const RFC850_DATE = /^[A-Za-z]{6,9}, (\d{2})-([A-Za-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/
+const ASCTIME_DATE = /^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/
+
+const MONTHS: ReadonlyArray<string> = [
+  "jan",
+  "feb",
+  "mar",
+  "apr",
+  "may",
+  "jun",
+  "jul",
+  "aug",
+  "sep",
+  "oct",
+  "nov",
+  "dec"
+]
+
+/**
+ * Epoch milliseconds of a calendar date and time, or `undefined` for an impossible one (31 Feb, hour
+ * 24): `Date.UTC` would roll it over into the next month. A second of 60 (RFC 9110 allows a leap
+ * second) is read as 59.
+ */
+const utc = (
+  year: number,
+  monthName: string,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number
+): number | undefined => {
+  const month = MONTHS.indexOf(monthName.toLowerCase())
+  if (month < 0 || day < 1 || hour > 23 || minute > 59 || second > 60) return undefined
+  const daysInMonth = new Date(Date.UTC(year, month + 1, 0)).getUTCDate()
+  if (day > daysInMonth) return undefined
+  const time = Date.UTC(year, month, day, hour, minute, Math.min(second, 59))
+  return Number.isNaN(time) ? undefined : time
+}
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7) as epoch milliseconds, strictly: IMF-fixdate
+ * (`Sun, 06 Nov 1994 08:49:37 GMT`), or one of the two obsolete forms, RFC 850
+ * (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`). An impossible date
+ * is no date. The weekday is not checked against the date, as Go's `http.ParseTime` does not. A
+ * two-digit year more than 50 years after `now` is in the previous century (§5.6.7).
+ *
+ * @internal
+ */
+export const parseHttpDate = (value: string, now: number): number | undefined => {
+  let m = IMF_FIXDATE.exec(value)
+  if (m !== null) return utc(Number(m[3]), m[2], Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]))
+  m = RFC850_DATE.exec(value)
+  if (m !== null) {
+    const thisYear = new Date(now).getUTCFullYear()
+    let year = 2000 + Number(m[3])
+    if (Number.isFinite(thisYear) && year > thisYear + 50) year -= 100
+    return utc(year, m[2], Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]))
+  }
+  m = ASCTIME_DATE.exec(value)
+  if (m !== null) return utc(Number(m[6]), m[1], Number(m[2].trim()), Number(m[3]), Number(m[4]), Number(m[5]))
+  return undefined
+}
 
 /**
  * Milliseconds to wait from `now` for a `Retry-After` value: delta-seconds, or an HTTP-date in any
- * of the three forms of RFC 9110 §5.6.7 (a date in the past means no extra wait). `undefined` for
- * anything else: an unparsable header is ignored, never an error.
+ * of the three forms of RFC 9110 §5.6.7, parsed strictly (a date in the past means no extra wait;
+ * an impossible date such as 31 February is no hint). `undefined` for anything else: an
+ * unparsable header is ignored, never an error.
  *
  * @internal
  */
 export const parseRetryAfter = (value: string, now: number): number | undefined => {
   if (DELTA_SECONDS.test(value)) return Number(value) * 1000
-  let date: number
-  if (IMF_FIXDATE.test(value) || RFC850_DATE.test(value)) date = Date.parse(value)
-  else if (ASCTIME_DATE.test(value)) date = Date.parse(`${value} GMT`)
-  else return undefined
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  const date = parseHttpDate(value, now)
+  return date === undefined ? undefined : Math.max(0, date - now)
 }
 
 const RATELIMIT_T = /(?:^|[;,\s])t=(\d{1,12})(?:$|[;,\s])/
@@ -149,15 +210,24 @@ export const hintFromHeaders = (headers: unknown, now: number): number | undefin
 /** Statuses whose hint headers are honoured. @internal */
 export const isHintStatus = (status: number | undefined): boolean => status === 429 || status === 503
 
+const NUMERIC_STATUS = /^\s*\d{3}\s*$/
+
+/** A status given as a number, or as a numeric string (`"404"`), as some clients and JSON give it. */
+const getStatus = (u: unknown, key: string): number | undefined => {
+  const value = get(u, key)
+  if (typeof value === "string") return value.length <= 16 && NUMERIC_STATUS.test(value) ? Number(value) : undefined
+  return getNumber(u, key)
+}
+
 /**
  * The status and headers of an HTTP-shaped error: `status` / `statusCode` and `headers` on the
  * error itself, or `response.status` and `response.headers` (`@effect/platform`'s
- * `ResponseError`, axios, got, ...).
+ * `ResponseError`, axios, got, ...). A numeric string (`"404"`) is read as the number.
  *
  * @internal
  */
 export const statusOf = (u: unknown): number | undefined =>
-  getNumber(u, "status") ?? getNumber(u, "statusCode") ?? getNumber(get(u, "response"), "status")
+  getStatus(u, "status") ?? getStatus(u, "statusCode") ?? getStatus(get(u, "response"), "status")
 
 /** @internal */
 export const headersOf = (u: unknown): unknown => {

@@ -14,6 +14,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Tracer from "effect/Tracer"
@@ -35,9 +36,8 @@ import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
 import { decodeTable, defaults, merge, RetryStrategies } from "../Strategies.js"
-import { isContention } from "./budget.js"
 import { classifyWith, hintMillis } from "./classifier.js"
-import type { Plan, RunState, Step } from "./plan.js"
+import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
 import { DEFAULT_MAX_WAIT, show, WAIT_LIMIT } from "./policy.js"
 import { safeCause } from "./redact.js"
@@ -190,6 +190,10 @@ const awaitable = (result: unknown): Effect.Effect<unknown, unknown> => {
   return Effect.tryPromise({ try: () => Promise.resolve(result), catch: (cause) => cause })
 }
 
+/** `Duration.format` for waits a day or shorter; longer ones (and absurd ones) in whole milliseconds. */
+const formatWait = (millis: number): string =>
+  millis <= 86_400_000 ? Duration.format(Duration.millis(millis)) : `${millis}ms`
+
 /**
  * Runs a user callback so that nothing it does reaches the loop: a failure, a defect, a throw, a
  * rejected promise (any thenable) or junk is logged and ignored, and past `timeout` milliseconds
@@ -256,7 +260,8 @@ class Run<A, E, R> {
     readonly stats: RetryStatsService,
     readonly budget: RetryBudgetService | undefined,
     readonly clock: Clock.Clock,
-    readonly span: Tracer.Span | undefined
+    readonly span: Tracer.Span | undefined,
+    readonly logLevel: LogLevel.LogLevel
   ) {
     const now = clock.unsafeCurrentTimeMillis()
     const resumed = compiled.handoff?.state
@@ -295,65 +300,65 @@ class Run<A, E, R> {
     const now = this.clock.unsafeCurrentTimeMillis()
     const category = classifyWith(error, this.classifier)
     const hint = call(() => hintMillis(error, now))
-    const { budgetKey, task } = this.compiled
+    const task = this.compiled.task
     if (this.stats.enabled) this.stats.unsafeRecordFailure(task, category, error, this.state.attempts + 1, now)
-    const retryable = this.compiled.retryable
-    // A user's veto ends the run before the budget is charged: no retry follows this failure.
-    if (retryable !== undefined && call(() => retryable(error)) === false) {
-      this.state = { ...this.state, attempts: this.state.attempts + 1 }
-      this.last = category
-      return this.stop(RetryOutcome.NOT_RETRYABLE, category, error)
-    }
-    return Effect.flatMap(decide(this.plan, this.state, category, hint, now), (step) => {
+    return Effect.flatMap(decide(this.plan, this.state, category, error, hint, now, this.budget), (step) => {
       this.state = step.state
       this.last = category
-      // Every failed attempt is charged, after the decision: only a hint that paces the retry earns
-      // the hinted cost (a zero or past hint paces nothing).
-      const paced = step._tag === "Retry" ? step.paced : hint !== undefined && hint > 0
-      const budget = this.budget
-      if (budget === undefined) return this.proceed(step, true, error, hint, now)
-      const failure = { category, hinted: paced, contention: isContention(error), now }
-      if (budget.onFailure !== undefined) {
-        return Effect.flatMap(
-          budget.onFailure(budgetKey, failure),
-          (allowed) => this.proceed(step, allowed, error, hint, now)
-        )
+      if (step._tag === "Stop") return this.stop(step.outcome, category, error)
+      const attempt = step.state.attempts
+      if (this.stats.enabled) this.stats.unsafeRecordRetry(task, category, step.wait, now)
+      if (this.span !== undefined) {
+        const attributes = {
+          "retry.attempt": attempt,
+          "retry.category": category,
+          "retry.decision": step.policy.decision,
+          "retry.category_attempt": step.n + 1,
+          "retry.wait_ms": step.wait
+        }
+        for (const key in attributes) this.span.attribute(key, (attributes as any)[key])
+        this.span.event("intelligent-retry.retry", BigInt(now) * 1_000_000n, attributes)
       }
-      return this.proceed(step, budget.unsafeOnFailure(budgetKey, failure), error, hint, now)
+      const info: RetryInfo<E> = {
+        task,
+        category,
+        decision: step.policy.decision,
+        attempt,
+        categoryAttempt: step.n + 1,
+        wait: Duration.millis(step.wait),
+        hint: hint === undefined ? undefined : Duration.millis(hint),
+        error
+      }
+      const announced = Effect.zipRight(
+        guarded(this.compiled.onRetry, info, "onRetry", this.compiled.callbackTimeout),
+        this.pause(step.wait, category, error)
+      )
+      return this.logLevel._tag === "None" ? announced : Effect.zipRight(this.log(info, step.policy), announced)
     })
   }
 
-  proceed(step: Step, allowed: boolean, error: E, hint: number | undefined, now: number): Effect.Effect<A, E, R> {
-    const category = step.category
-    const task = this.compiled.task
-    if (step._tag === "Stop") return this.stop(step.outcome, category, error)
-    if (!allowed) return this.stop(RetryOutcome.BUDGET_EXHAUSTED, category, error)
-    const attempt = step.state.attempts
-    if (this.stats.enabled) this.stats.unsafeRecordRetry(task, category, step.wait, now)
-    if (this.span !== undefined) {
-      const attributes = {
-        "retry.attempt": attempt,
-        "retry.category": category,
-        "retry.decision": step.policy.decision,
-        "retry.category_attempt": step.n + 1,
-        "retry.wait_ms": step.wait
-      }
-      for (const key in attributes) this.span.attribute(key, (attributes as any)[key])
-      this.span.event("intelligent-retry.retry", BigInt(now) * 1_000_000n, attributes)
-    }
-    const info: RetryInfo<E> = {
-      task,
-      category,
-      decision: step.policy.decision,
-      attempt,
-      categoryAttempt: step.n + 1,
-      wait: Duration.millis(step.wait),
-      hint: hint === undefined ? undefined : Duration.millis(hint),
-      error
-    }
-    return Effect.zipRight(
-      guarded(this.compiled.onRetry, info, "onRetry", this.compiled.callbackTimeout),
-      this.pause(step.wait, category, error)
+  /**
+   * The line for a scheduled retry, as Celery's `Retry in 60s: …`: the task, the category, the
+   * attempt and the wait, in the message and as annotations. Never the error itself: it may carry
+   * a secret.
+   */
+  log(info: RetryInfo<E>, policy: RetryPolicy): Effect.Effect<void> {
+    const wait = Duration.toMillis(info.wait)
+    return Effect.suspend(() =>
+      Effect.logWithLevel(
+        this.logLevel,
+        `Retry in ${formatWait(wait)}: ${info.task} attempt ${info.attempt} failed with ${info.category} ` +
+          `(retry ${info.categoryAttempt} of ${policy.maxRetries})`
+      )
+    ).pipe(
+      Effect.annotateLogs({
+        "retry.task": info.task,
+        "retry.category": info.category,
+        "retry.attempt": info.attempt,
+        "retry.wait_ms": wait
+      }),
+      // a logger that throws (Effect's default one does on a clock past year 275760) never ends a run
+      Effect.catchAllCause(() => Effect.void)
     )
   }
 
@@ -421,7 +426,9 @@ const retrying = <A, E, R>(
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
       enabled: settings.enabled,
-      maxWait: maxWait.right
+      maxWait: maxWait.right,
+      retryable: compiled.retryable,
+      budgetKey: compiled.budgetKey
     }
     const run = new Run(
       self,
@@ -433,7 +440,8 @@ const retrying = <A, E, R>(
       Context.get(context, RetryStats),
       Context.get(context, RetryBudget),
       Context.get(fiber.currentDefaultServices, Clock.Clock),
-      isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined
+      isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined,
+      settings.retryLogLevel ?? LogLevel.Info
     )
     // Every run that reached its first failure ends with exactly one outcome: one that ended by
     // interruption is `interrupted`, one that ended by a defect (an attempt after a retry died) is

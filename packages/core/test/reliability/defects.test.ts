@@ -4,12 +4,15 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Classifier,
+  classify,
   InvalidPolicyError,
   NetworkError,
   RateLimitError,
   RetryConfig,
   RetryPolicy,
   RetryStats,
+  Strategies,
   TemporaryError,
   withIntelligentRetry
 } from "@intelligent-retry/core"
@@ -270,5 +273,110 @@ describe("defects 8 and 9: callbacks never crash the process nor hang the run", 
       expect(defect, String(callbackTimeout)).toBeInstanceOf(InvalidPolicyError)
       expect((defect as InvalidPolicyError).field).toBe("callbackTimeout")
     }
+  })
+})
+
+describe("classification and parsing, tightened", () => {
+  const withCode = (message: string, code: string) => Object.assign(new Error(message), { code })
+
+  it("the caller's own abort is not retried: AbortError and UND_ERR_ABORTED are permanent_error", () => {
+    const controller = new AbortController()
+    controller.abort()
+    expect(classify(controller.signal.reason)).toBe("permanent_error")
+    expect(classify(new DOMException("This operation was aborted", "AbortError"))).toBe("permanent_error")
+    expect(classify(withCode("Request aborted", "UND_ERR_ABORTED"))).toBe("permanent_error")
+    // a timeout is still a network error
+    expect(classify(new DOMException("The operation timed out.", "TimeoutError"))).toBe("network_error")
+  })
+
+  it("an AggregateError whose members carry network codes is network_error", () => {
+    const happyEyeballs = new AggregateError([
+      withCode("connect ECONNREFUSED 127.0.0.1:80", "ECONNREFUSED"),
+      withCode("connect ECONNREFUSED ::1:80", "ECONNREFUSED")
+    ])
+    expect(classify(happyEyeballs)).toBe("network_error")
+    expect(classify(new TypeError("fetch failed", { cause: happyEyeballs }))).toBe("network_error")
+    expect(classify(new AggregateError([withCode("x", "ECONNREFUSED"), new Error("other")]))).toBe("temporary_error")
+  })
+
+  it("an Effect Cause or Exit given as an error is unwrapped to its failure", () => {
+    const network = new NetworkError({ message: "reset" })
+    expect(classify(Cause.fail(network))).toBe("network_error")
+    expect(classify(Exit.fail(network))).toBe("network_error")
+    expect(classify(Cause.sequential(Cause.empty, Cause.fail({ status: 404 })))).toBe("permanent_error")
+    expect(classify(Cause.die(withCode("reset", "ECONNRESET")))).toBe("network_error")
+    expect(classify(Exit.succeed(1))).toBe("temporary_error")
+    expect(classify(new Error("wrapped", { cause: Cause.fail({ status: 429 }) }))).toBe("api_rate_limit")
+  })
+
+  it("programming errors are permanent_error; a TypeError with a network cause is not", () => {
+    expect(classify(new TypeError("x is not a function"))).toBe("permanent_error")
+    expect(classify(new RangeError("Invalid array length"))).toBe("permanent_error")
+    expect(classify(new ReferenceError("x is not defined"))).toBe("permanent_error")
+    expect(classify(new SyntaxError("Unexpected token"))).toBe("permanent_error")
+    expect(classify(new Error("wrapped", { cause: new RangeError("bad") }))).toBe("permanent_error")
+    expect(classify(new TypeError("fetch failed", { cause: withCode("reset", "ECONNRESET") }))).toBe("network_error")
+    expect(classify(new TypeError("terminated", { cause: withCode("reset", "ECONNRESET") }))).toBe("network_error")
+    expect(classify(new Error("plain"))).toBe("temporary_error")
+  })
+
+  it("Retry-After HTTP-dates are parsed strictly: an impossible date is no hint", () => {
+    const now = Date.UTC(2025, 0, 1)
+    const parse = (value: string) => Classifier.parseRetryAfter(value, now)
+    expect(parse("Wed, 01 Jan 2025 00:01:00 GMT")).toBe(60_000)
+    // the weekday is not checked (1 Jan 2025 is a Wednesday), as Go's http.ParseTime
+    expect(parse("Mon, 01 Jan 2025 00:01:00 GMT")).toBe(60_000)
+    expect(parse("Wednesday, 01-Jan-25 00:01:00 GMT")).toBe(60_000)
+    expect(parse("Wed Jan  1 00:01:00 2025")).toBe(60_000)
+    for (
+      const impossible of [
+        "Mon, 31 Feb 2025 00:00:00 GMT",
+        "Tue, 29 Feb 2025 00:00:00 GMT",
+        "Wed, 31 Apr 2025 00:00:00 GMT",
+        "Wed, 00 Jan 2025 00:00:00 GMT",
+        "Wed, 01 Jan 2025 24:00:00 GMT",
+        "Wed, 01 Jan 2025 00:60:00 GMT",
+        "Wed, 01 Foo 2025 00:00:00 GMT",
+        "Monday, 31-Feb-25 00:00:00 GMT",
+        "Mon Feb 31 00:00:00 2025"
+      ]
+    ) expect(parse(impossible), impossible).toBeUndefined()
+    // a leap day that exists
+    expect(parse("Thu, 29 Feb 2028 00:00:00 GMT")).toBe(Date.UTC(2028, 1, 29) - now)
+  })
+})
+
+describe("defect 6: a strategies table mutated after first use", () => {
+  it.effect("is frozen when first decoded: a later change throws at once instead of being ignored", () =>
+    Effect.gen(function*() {
+      const table: Record<string, any> = {
+        temporary_error: { decision: "retry_with_delay", maxRetries: 2, baseDelay: [1, 0] }
+      }
+      const { effect, times } = scripted([new TemporaryError({ message: "503" })])
+      yield* runVirtual(effect.pipe(withIntelligentRetry({ strategies: table })))
+      expect(times).toEqual([0, 1000])
+      expect(Object.isFrozen(table)).toBe(true)
+      expect(() => {
+        table.temporary_error = { decision: "no_retry" }
+      }).toThrow(TypeError)
+      expect(() => {
+        table.temporary_error.maxRetries = 0
+      }).toThrow(TypeError)
+      expect(() => {
+        table.temporary_error.baseDelay[0] = 1e9
+      }).toThrow(TypeError)
+      // a new table is decoded afresh, and an invalid one is reported
+      const invalid = Strategies.decodeTable({ ...table, temporary_error: { decision: "no_retry", maxRetries: -1 } })
+      expect(Either.isLeft(invalid) && invalid.left.field).toBe("strategies.temporary_error.maxRetries")
+    }))
+
+  it("a table that cannot be frozen (a Proxy) is decoded on every use", () => {
+    const target: Record<string, unknown> = { temporary_error: { decision: "retry_with_delay" } }
+    const proxy = new Proxy(target, {
+      preventExtensions: () => false
+    })
+    expect(Either.isRight(Strategies.decodeTable(proxy))).toBe(true)
+    target.temporary_error = { decision: "retry_with_delay", maxRetries: -1 }
+    expect(Either.isLeft(Strategies.decodeTable(proxy))).toBe(true)
   })
 })

@@ -15,7 +15,20 @@ import {
   type StrategyTable,
   withIntelligentRetry
 } from "@intelligent-retry/core"
-import { Cause, Clock, Duration, Effect, Either, Exit, Fiber, Option, Random, TestClock, TestContext } from "effect"
+import {
+  Cause,
+  Clock,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Logger,
+  Option,
+  Random,
+  TestClock,
+  TestContext
+} from "effect"
 import * as fc from "fast-check"
 import { ms, n, section, time } from "../../../../test/reliability/report.js"
 import { VirtualClock } from "../../../../test/reliability/virtualClock.js"
@@ -199,6 +212,8 @@ const runOnce = (
       Effect.provideService(RetryStats.RetryStats, spy(store, recorded)),
       // a fresh default budget per run: an isolated run is exactly as its policy says
       Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
+      // 10,000 runs would print a line per retry; the log itself is tested in IntelligentRetry.test.ts
+      Effect.provide(Logger.remove(Logger.defaultLogger)),
       Effect.withRandom(Random.make(seed)),
       Effect.withClock(clock)
     )
@@ -298,8 +313,9 @@ const check = (
     let stop: string | undefined
     if (p.decision === "no_retry" || p.maxRetries === 0) stop = "not_retryable"
     else if (k >= p.maxRetries) stop = "exhausted"
-    else if (options.maxAttempts !== undefined && attempts >= options.maxAttempts) stop = "stopped_by_cap"
+    // the category's schedule speaks first (its hint check), then the run-wide cap
     else if (e.hint !== undefined && e.hint > maxDelay) stop = "hint_exceeds_max_delay"
+    else if (options.maxAttempts !== undefined && attempts >= options.maxAttempts) stop = "stopped_by_cap"
     const info = o.infos[i]
     if (stop === undefined) {
       const [low, high] = drawRange(p, k)
@@ -559,6 +575,7 @@ describe("properties of the compiled schedules, 10,000 runs each", () => {
             const exit = Effect.runSyncExit(
               script(errors, times).pipe(
                 Effect.retry(Strategies.toSchedule(t, options)),
+                Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
                 Effect.withRandom(Random.make(seed)),
                 Effect.withClock(clock)
               )

@@ -5,6 +5,7 @@
  * @internal
  */
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Classifier } from "@intelligent-retry/core"
 
 /** Methods that RFC 9110 §9.2.2 defines as idempotent. @internal */
 export const idempotentMethods: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
@@ -111,3 +112,25 @@ export const cannotHaveReachedServer = (error: unknown): boolean => {
     return false
   }
 }
+
+/**
+ * Whether an error is a 429 that carries a server hint (`Retry-After`, `RateLimit`,
+ * `X-RateLimit-Reset`). RFC 6585 §4: a 429 says the server refused the request because of its rate;
+ * with a hint, the server declares when to come back, so a request that is not idempotent may be
+ * sent again. Never throws.
+ *
+ * @internal
+ */
+export const isHintedRateLimit = (error: unknown): boolean => {
+  const status = read(error, "status") ?? read(read(error, "response"), "status")
+  // any instant works to ask whether a hint is there: the wait itself is computed by the run
+  return status === 429 && Classifier.serverHint(error, 0) !== undefined
+}
+
+/**
+ * The veto of a request that is not safe to send twice: retried only after a failure that proves
+ * it never reached the server, or a 429 with a server hint.
+ *
+ * @internal
+ */
+export const mayResend = (error: unknown): boolean => cannotHaveReachedServer(error) || isHintedRateLimit(error)

@@ -31,7 +31,7 @@ import { dual } from "effect/Function"
 import { hasProperty } from "effect/Predicate"
 import * as Stream from "effect/Stream"
 import type { Options } from "../IntelligentHttpClient.js"
-import { cannotHaveReachedServer, isIdempotent, isReplayable } from "./idempotency.js"
+import { isIdempotent, isReplayable, mayResend } from "./idempotency.js"
 import { defaultTask, host } from "./route.js"
 
 type Request = HttpClientRequest.HttpClientRequest
@@ -250,12 +250,13 @@ const circuitOpen = (request: Request, error: CircuitOpenError) =>
   })
 
 /**
- * The failures after which a request that is not safe to send twice may still be retried: only
- * those that prove it never reached the server. Everything else ends the run as `not_retryable`,
- * recorded under its real category.
+ * The failures after which a request that is not safe to send twice may still be retried: those
+ * that prove it never reached the server, and a 429 with a server hint (the server declares it did
+ * not process the request). Everything else ends the run as `not_retryable`, recorded under its
+ * real category.
  */
 const vetoes: Readonly<Record<Exclude<Replay, "always">, (error: unknown) => boolean>> = {
-  unsent: cannotHaveReachedServer,
+  unsent: mayResend,
   never: () => false
 }
 

@@ -66,6 +66,22 @@ const createTables = (t: Tables) =>
   })
 
 /**
+ * On SQLite, sets a busy timeout on the connection the next transaction will take. libsql opens
+ * its connections without one (and opens a new connection after each transaction), so a writer
+ * meeting another process's write lock would fail at once with `SQLITE_BUSY`.
+ *
+ * @internal
+ */
+export const busyTimeout: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    sql.onDialectOrElse({
+      sqlite: () => Effect.asVoid(sql`PRAGMA busy_timeout = 5000`),
+      orElse: () => Effect.void
+    })
+)
+
+/**
  * Creates the tables through @effect/sql's `Migrator` (its own migrations table, so an
  * application's migrations are not touched). Processes starting together may race for the
  * migrations table: a lost race is retried.
@@ -73,10 +89,13 @@ const createTables = (t: Tables) =>
  * @internal
  */
 export const migrate = (t: Tables): Effect.Effect<void, SqlError | Migrator.MigrationError, SqlClient.SqlClient> =>
-  Migrator.make({})({
-    loader: Migrator.fromRecord({ "1_create_tables": createTables(t) }),
-    table: t.migrations
-  }).pipe(
+  Effect.zipRight(
+    busyTimeout,
+    Migrator.make({})({
+      loader: Migrator.fromRecord({ "1_create_tables": createTables(t) }),
+      table: t.migrations
+    })
+  ).pipe(
     Effect.retry(Schedule.intersect(Schedule.recurs(10), Schedule.jittered(Schedule.spaced("100 millis")))),
     Effect.asVoid
   )
@@ -194,32 +213,35 @@ export const write = (
     const { minutes, outcomes: outcomeRows } = preAggregate(batch.aggregates)
     const m = sql(t.minutes)
     const o = sql(t.outcomes)
-    yield* retryBusy(sql.withTransaction(Effect.gen(function*() {
-      for (const rows of chunks(minutes, ROWS_PER_STATEMENT)) {
-        yield* sql`INSERT INTO ${m} ${sql.insert(rows)}
+    yield* retryBusy(Effect.zipRight(
+      busyTimeout,
+      sql.withTransaction(Effect.gen(function*() {
+        for (const rows of chunks(minutes, ROWS_PER_STATEMENT)) {
+          yield* sql`INSERT INTO ${m} ${sql.insert(rows)}
 ON CONFLICT (task, category, minute) DO UPDATE SET
   failures = ${m}.failures + excluded.failures,
   retries = ${m}.retries + excluded.retries,
   wait_ms = ${m}.wait_ms + excluded.wait_ms,
   recovered_one = ${m}.recovered_one + excluded.recovered_one`
-      }
-      for (const rows of chunks(outcomeRows, ROWS_PER_STATEMENT)) {
-        yield* sql`INSERT INTO ${o} ${sql.insert(rows)}
+        }
+        for (const rows of chunks(outcomeRows, ROWS_PER_STATEMENT)) {
+          yield* sql`INSERT INTO ${o} ${sql.insert(rows)}
 ON CONFLICT (task, category, minute, outcome) DO UPDATE SET runs = ${o}.runs + excluded.runs`
-      }
-      for (const rows of chunks(batch.samples, ROWS_PER_STATEMENT)) {
-        yield* sql`INSERT INTO ${sql(t.samples)} ${
-          sql.insert(rows.map((s) => ({
-            time: s.time,
-            task: s.task,
-            category: s.category,
-            tag: s.tag,
-            message: s.message,
-            attempt: s.attempt
-          })))
-        }`
-      }
-    })))
+        }
+        for (const rows of chunks(batch.samples, ROWS_PER_STATEMENT)) {
+          yield* sql`INSERT INTO ${sql(t.samples)} ${
+            sql.insert(rows.map((s) => ({
+              time: s.time,
+              task: s.task,
+              category: s.category,
+              tag: s.tag,
+              message: s.message,
+              attempt: s.attempt
+            })))
+          }`
+        }
+      }))
+    ))
   })
 
 // -----------------------------------------------------------------------------
