@@ -5,9 +5,9 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import { IntelligentWorker } from "@intelligent-retry/bullmq"
-import { InvalidPolicyError, RetryState } from "@intelligent-retry/core"
+import { InvalidPolicyError, RetryState, RetryStats } from "@intelligent-retry/core"
 import { type Job, Queue, QueueEvents, Worker } from "bullmq"
-import { Effect } from "effect"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { Redis } from "ioredis"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
@@ -253,6 +253,85 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
     },
     30_000
   )
+
+  it(
+    "statistics of a handed-off job count one run, in the runtime given: failure and retry, then recovered",
+    async () => {
+      const target = await server((_, nth) =>
+        nth === 1 ? { status: 429, headers: { "retry-after": "1" } } : { status: 200 }
+      )
+      const name = uniqueQueue("stats")
+      const queue = queueFor(name)
+      const managed = ManagedRuntime.make(Layer.merge(RetryStats.layer, FetchHttpClient.layer))
+      cleanups.push(() => managed.dispose())
+      const processor = IntelligentWorker.processor(
+        (job: Job<{ path: string }>) =>
+          HttpClient.get(`${target.url}/${job.data.path}`).pipe(
+            Effect.flatMap(HttpClientResponse.filterStatusOk),
+            Effect.flatMap((r) => r.text)
+          ),
+        {
+          after: "500 millis",
+          strategies: {
+            api_rate_limit: {
+              decision: "retry_with_delay",
+              maxRetries: 3,
+              baseDelay: 100,
+              maxDelay: 10_000,
+              jitter: false
+            }
+          },
+          runtime: await managed.runtime()
+        }
+      )
+      const worker = new Worker(name, processor, { connection: connect() })
+      cleanups.push(() => worker.close())
+      const job = await queue.add("track", { path: "track/stats" })
+      await until(async () => (await stateOf(queue, job.id!)) === "completed", 15_000, () => "completion")
+      const analysis = await managed.runPromise(RetryStats.analyzeTaskErrors("track"))
+      expect(analysis.totalErrors).toBe(1)
+      expect(analysis.categoryDistribution.api_rate_limit).toBe(1)
+      expect(analysis.retries).toBe(1)
+      expect(analysis.waitMillis).toBe(1000) // the Retry-After, exactly (no jitter)
+      expect(analysis.outcomes).toMatchObject({ recovered: 1, succeeded_first_try: 0, interrupted: 0, died: 0 })
+      expect(Object.values(analysis.outcomes).reduce((a, b) => a + b, 0)).toBe(1)
+      expect(target.requests).toHaveLength(2)
+      expect(target.requests[1].at - target.requests[0].at).toBeGreaterThanOrEqual(950)
+    },
+    30_000
+  )
+
+  it("a handed-off job promoted early (job.promote()) is delayed again until its resumeAt", async () => {
+    const target = await server((_, nth) =>
+      nth === 1 ? { status: 429, headers: { "retry-after": "2" } } : { status: 200 }
+    )
+    const name = uniqueQueue("promote")
+    const queue = queueFor(name)
+    const processor = IntelligentWorker.processor(
+      (job: Job<{ path: string }>) =>
+        HttpClient.get(`${target.url}/${job.data.path}`).pipe(
+          Effect.flatMap(HttpClientResponse.filterStatusOk),
+          Effect.flatMap((r) => r.text)
+        ),
+      {
+        after: "1 second",
+        strategies: { api_rate_limit: { decision: "retry_with_delay", maxRetries: 3, baseDelay: 100, jitter: false } },
+        layer: FetchHttpClient.layer
+      }
+    )
+    const worker = new Worker(name, processor, { connection: connect() })
+    cleanups.push(() => worker.close().then(() => processor.dispose()))
+    const job = await queue.add("track", { path: "track/promoted" })
+    await until(async () => (await stateOf(queue, job.id!)) === "delayed", 15_000, () => "the hand-off")
+    const { resumeAt } = (await queue.getJob(job.id!))!.data[IntelligentWorker.dataKey] as IntelligentWorker.Saved
+    await (await queue.getJob(job.id!))!.promote()
+    // picked up at once, found early, delayed again
+    await until(async () => (await stateOf(queue, job.id!)) === "delayed", 5_000, () => "the second delay")
+    expect(target.requests).toHaveLength(1)
+    await until(async () => (await stateOf(queue, job.id!)) === "completed", 15_000, () => "completion")
+    expect(target.requests).toHaveLength(2)
+    expect(target.requests[1].at).toBeGreaterThanOrEqual(resumeAt)
+  }, 30_000)
 
   it("100 jobs through 4 worker processes, one killed mid-run: every job ends exactly once, none lost", async () => {
     // every job: one 429 with Retry-After: 1 (handed off), then 200

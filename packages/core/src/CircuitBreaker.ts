@@ -299,6 +299,9 @@ export const makeCircuits = (maxKeys?: number): Circuits => new internal.Circuit
  * @category models
  */
 export interface Circuits {
+  /** Forgets the breaker of `key`: it starts closed, with no counts. */
+  readonly reset: (key: string) => void
+  /** The breaker of `key`, created closed on first use. */
   readonly get: (key: string, settings: CircuitBreakerSettings) => {
     readonly name: CircuitState
     readonly acquire: (settings: CircuitBreakerSettings, now: number) => Admission

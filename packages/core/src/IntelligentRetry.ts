@@ -184,6 +184,8 @@ export interface HandoffOptions<E> extends IntelligentRetryOptions<E> {
  * - `maxElapsed` counts from the original start (`state.start`), not from the resumption.
  * - Statistics count one run: a hand-off records the failure and the retry but no outcome; the
  *   final part records the run's only outcome (`recovered` when a resumed attempt succeeds).
+ * - `onRetry` is called for a handed-off retry too, before the hand-off, with its wait; `onFailure`
+ *   only by the part that gives up.
  * - A resumed run honours the current strategies, so a table changed between the parts applies
  *   to the rest of the run.
  *

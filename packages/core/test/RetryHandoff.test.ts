@@ -9,9 +9,12 @@ import {
   RetryHandoff,
   RetryState,
   RetryStats,
-  TemporaryError
+  TemporaryError,
+  withIntelligentRetry
 } from "@intelligent-retry/core"
-import { Cause, Duration, Effect, Either, Exit, Fiber, Option, Random, Schema, TestClock } from "effect"
+import { Cause, Duration, Effect, Either, Exit, Fiber, Option, Random, Schema, TestClock, TestContext } from "effect"
+import * as fc from "fast-check"
+import * as arb from "./arbitraries.js"
 import { scripted } from "./utils.js"
 
 const rate = (message = "429") => new RateLimitError({ message })
@@ -344,4 +347,93 @@ describe("IntelligentRetry.withHandoff", () => {
       expect(handoff.state.start).toBe(42_000)
       expect(handoff.resumeAt).toBe(342_000)
     }))
+})
+
+/** Tables that retry every category (1 to 4 times), so that most runs wait, and many hand off. */
+const retryingPolicy = fc.record({
+  decision: fc.constantFrom("retry_immediately", "retry_with_delay", "retry_with_backoff" as const),
+  maxRetries: fc.integer({ min: 1, max: 4 }),
+  baseDelay: fc.integer({ min: 0, max: 5_000 }),
+  maxDelay: fc.integer({ min: 0, max: 20_000 }),
+  backoffFactor: fc.double({ min: 1, max: 3, noNaN: true }),
+  jitter: fc.constantFrom(false, true, "full" as const, "equal" as const, "decorrelated" as const)
+})
+const retryingTable = fc.record({
+  network_error: retryingPolicy,
+  api_rate_limit: retryingPolicy,
+  data_error: retryingPolicy,
+  system_error: retryingPolicy,
+  temporary_error: retryingPolicy,
+  permanent_error: retryingPolicy
+})
+
+describe("IntelligentRetry.withHandoff: a run split by hand-offs is the same run", () => {
+  it("same attempt times, same end, same statistics as one in-process run (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        retryingTable,
+        fc.array(arb.error, { minLength: 2, maxLength: 10 }),
+        // small enough that most runs with a wait hand off at least once
+        fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3_000 })),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        fc.option(fc.integer({ min: 0, max: 120_000 }), { nil: undefined }),
+        (strategies, errors, after, r, maxElapsed) =>
+          Effect.runPromise(Effect.gen(function*() {
+            const options = { task: "p", strategies, ...(maxElapsed === undefined ? {} : { maxElapsed }) }
+            const outcomes: Array<string> = []
+            const onFailure = (info: { readonly outcome: string }) => Effect.sync(() => outcomes.push(info.outcome))
+
+            // one run, sleeping every wait in-process
+            const whole = remote(errors)
+            const expected = yield* Effect.gen(function*() {
+              const exit = yield* exitOf(
+                whole.effect.pipe(
+                  withIntelligentRetry({ ...options, onFailure }),
+                  Effect.withRandom(Random.fixed([r]))
+                ),
+                "1000 days"
+              )
+              return { exit, stats: yield* RetryStats.analyzeTaskErrors("p") }
+            }).pipe(Effect.provide(RetryStats.layer), Effect.provide(TestContext.TestContext))
+            const expectedOutcomes = outcomes.splice(0)
+
+            // the same run, handing off every wait of at least `after`, resumed from JSON at resumeAt
+            const split = remote(errors)
+            const actual = yield* Effect.gen(function*() {
+              let state: RetryState.RetryState | undefined = undefined
+              let handoffs = 0
+              for (;;) {
+                const exit = yield* exitOf(
+                  split.effect.pipe(
+                    IntelligentRetry.withHandoff({ ...options, onFailure, after, state }),
+                    Effect.withRandom(Random.fixed([r]))
+                  ),
+                  "1000 days"
+                )
+                const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+                if (Option.isSome(failure) && isRetryHandoff(failure.value)) {
+                  handoffs++
+                  expect(Duration.toMillis(failure.value.wait)).toBeGreaterThanOrEqual(after)
+                  state = JSON.parse(JSON.stringify(failure.value.state))
+                  yield* TestClock.setTime(failure.value.resumeAt)
+                  continue
+                }
+                return { exit, handoffs, stats: yield* RetryStats.analyzeTaskErrors("p") }
+              }
+            }).pipe(Effect.provide(RetryStats.layer), Effect.provide(TestContext.TestContext))
+
+            expect(split.times).toEqual(whole.times)
+            expect(actual.exit).toEqual(expected.exit)
+            expect(outcomes).toEqual(expectedOutcomes)
+            expect(actual.stats.outcomes).toEqual(expected.stats.outcomes)
+            expect(actual.stats.totalErrors).toBe(expected.stats.totalErrors)
+            expect(actual.stats.retries).toBe(expected.stats.retries)
+            expect(actual.stats.waitMillis).toBe(expected.stats.waitMillis)
+            const waits = whole.times.slice(1).map((t, i) => t - whole.times[i])
+            expect(actual.handoffs).toBe(waits.filter((w) => w >= after).length)
+          }))
+      ),
+      { numRuns: 60, seed: 20_251_129 }
+    )
+  }, 60_000)
 })

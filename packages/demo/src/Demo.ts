@@ -7,12 +7,18 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type { ServeError } from "@effect/platform/HttpServerError"
+import type { MigrationError } from "@effect/sql/Migrator"
+import type { SqlError } from "@effect/sql/SqlError"
 import { RetryStats } from "@intelligent-retry/core"
+import { SqlRetryStats } from "@intelligent-retry/sql"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import * as CarrierApi from "./CarrierApi.js"
 import type { Job } from "./Jobs.js"
 import { jobKinds, makeJobs } from "./Jobs.js"
@@ -67,8 +73,24 @@ const phase = (
     return Report.measure(tracker, api.ledger, wallMillis)
   }))
 
+/**
+ * The statistics store of the intelligent run: `SqlRetryStats` on the SQLite file of `--db` (the
+ * default file started afresh), or a memory store with `--db none`.
+ */
+const statistics = (db: DemoOptions["db"]) => {
+  if (db === undefined) return RetryStats.layer
+  return Layer.unwrapEffect(Effect.sync(() => {
+    fs.mkdirSync(path.dirname(db.file), { recursive: true })
+    if (db.fresh) { for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(db.file + suffix, { force: true }) }
+    return SqlRetryStats.layerSqlite({ filename: db.file })
+  }))
+}
+
 /** Both runs and the report. Progress goes to stdout, or to stderr with `--json`. */
-export const run = (options: DemoOptions, io: Io): Effect.Effect<Report.Report, ServeError> =>
+export const run = (
+  options: DemoOptions,
+  io: Io
+): Effect.Effect<Report.Report, ServeError | SqlError | MigrationError> =>
   Effect.gen(function*() {
     const jobs = makeJobs(options.seed, options.jobs, options.rates)
     const progress = options.json ? io.stderr : io.stdout
@@ -77,10 +99,12 @@ export const run = (options: DemoOptions, io: Io): Effect.Effect<Report.Report, 
     // A fresh statistics store: only this run's attempts are analysed.
     const [intelligent, library] = yield* Effect.gen(function*() {
       const measured = yield* phase("intelligent", options, jobs, progress, Worker.intelligent)
+      // Hands the open minute to the database: the report and the dashboard read it from there.
+      yield* RetryStats.flush
       const statistics = yield* RetryStats.getErrorStatistics
       const analyses = yield* Effect.forEach(jobKinds, (kind) => RetryStats.analyzeTaskErrors(Worker.taskNames[kind]))
       return [measured, Report.libraryView(statistics, analyses)] as const
-    }).pipe(Effect.provide(RetryStats.layer))
+    }).pipe(Effect.provide(statistics(options.db)))
     const naive = yield* phase("naive", options, jobs, progress, Worker.naive)
     return Report.make(options, intelligent, library, naive)
   }).pipe(Effect.provide(FetchHttpClient.layer))

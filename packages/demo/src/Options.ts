@@ -4,6 +4,8 @@
  */
 import * as Data from "effect/Data"
 import * as Either from "effect/Either"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { FaultRates } from "./Faults.js"
 
@@ -24,6 +26,28 @@ export interface DemoOptions {
   readonly rates: FaultRates
   /** Print the report as JSON on stdout, and nothing else there. Default: false. */
   readonly json: boolean
+  /**
+   * Where the intelligent run's statistics are written, through `SqlRetryStats` on an SQLite
+   * file; `undefined` keeps them in memory only (`--db none`). Default: {@link defaultDatabase},
+   * started afresh by each run; a file given with `--db` is added to.
+   */
+  readonly db: { readonly file: string; readonly fresh: boolean } | undefined
+}
+
+/**
+ * The demo's statistics database: `.tmp/demo-stats.db` at the repository's root (git-ignored),
+ * wherever the demo is started from.
+ */
+export const defaultDatabase = path.resolve(fileURLToPath(new URL("../../../.tmp/demo-stats.db", import.meta.url)))
+
+/**
+ * A database file as the commands at the repository's root name it: relative to the root when
+ * it is under it.
+ */
+export const rootRelative = (file: string): string => {
+  const root = path.dirname(path.dirname(defaultDatabase))
+  const relative = path.relative(root, file)
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative
 }
 
 /** The defaults, in one place. */
@@ -33,7 +57,8 @@ export const defaults: DemoOptions = {
   concurrency: 48,
   timeScale: 1 / 60,
   rates: { network: 0.08, rateLimit: 0.05, serverError: 0.06, malformed: 0.04, unknown: 0.04 },
-  json: false
+  json: false,
+  db: { file: defaultDatabase, fresh: true }
 }
 
 /** A flag that could not be used. Exit code 2. */
@@ -67,6 +92,9 @@ Flags:
   --malformed-rate <p>       per tracking number: malformed record; per document: input without
                              a tracking number (default ${defaults.rates.malformed})
   --unknown-rate <p>         per tracking number: unknown to the carrier, 404 (default ${defaults.rates.unknown})
+  --db <file | none>         SQLite file the intelligent run's statistics are written to, for
+                             \`intelligent-retry report\` and \`serve\` (default .tmp/demo-stats.db,
+                             started afresh each run; a file you name is added to); none: memory only
   --json                     print the report as JSON on stdout (progress goes to stderr)
   -h, --help                 show this text
 `
@@ -112,6 +140,16 @@ const timeScale = (value: string | undefined) => {
     : fail("time-scale", value, "a factor in (0, 1], such as 1/60 (a simulated minute per real second) or 0.01")
 }
 
+const database = (value: string | undefined) => {
+  if (value === undefined) return Either.right(defaults.db)
+  const text = value.trim()
+  if (text === "none") return Either.right(undefined)
+  if (text === "" || /^[a-z][a-z0-9+.-]+:/i.test(text)) {
+    return fail("db", value, "a path to an SQLite file, or none")
+  }
+  return Either.right({ file: path.resolve(text), fresh: false })
+}
+
 const flags = {
   seed: { type: "string" },
   jobs: { type: "string" },
@@ -123,6 +161,7 @@ const flags = {
   "malformed-rate": { type: "string" },
   "unknown-rate": { type: "string" },
   json: { type: "boolean" },
+  db: { type: "string" },
   help: { type: "boolean", short: "h" }
 } as const
 
@@ -178,7 +217,8 @@ export const parse = (argv: ReadonlyArray<string>): Either.Either<Command, FlagE
       concurrency: yield* integer("concurrency", values.concurrency, defaults.concurrency, 1, 1024),
       timeScale: yield* timeScale(values["time-scale"]),
       rates,
-      json: values.json === true
+      json: values.json === true,
+      db: yield* database(values.db)
     }
     return { _tag: "Run", options } as const
   })

@@ -11,7 +11,7 @@ import type { FaultRates } from "./Faults.js"
 import type { JobKind } from "./Jobs.js"
 import { jobKinds } from "./Jobs.js"
 import type { DemoOptions } from "./Options.js"
-import { formatScale } from "./Options.js"
+import { formatScale, rootRelative } from "./Options.js"
 import type { Tracker } from "./Tracker.js"
 import { attemptTimeout, naiveBaseDelay } from "./Worker.js"
 
@@ -60,6 +60,8 @@ export interface LibraryView {
   readonly totalRuns: number
   readonly totalErrors: number
   readonly totalRetries: number
+  /** Total wait before retries, in milliseconds. */
+  readonly totalWaitMillis: number
   readonly byCategory: Counts
   readonly retriesByCategory: Counts
   readonly byOutcome: Readonly<Record<RetryOutcome, number>>
@@ -88,6 +90,8 @@ export interface Report {
   readonly intelligent: RunReport & { readonly library: LibraryView }
   readonly naive: RunReport & { readonly schedule: string }
   readonly checks: ReadonlyArray<Check>
+  /** The SQLite file the intelligent run's statistics were written to (`--db`), if any. */
+  readonly database: string | undefined
 }
 
 const zeros = (): Record<ErrorCategory, number> =>
@@ -161,6 +165,7 @@ export const libraryView = (
   totalRuns: statistics.totalRuns,
   totalErrors: statistics.totalErrors,
   totalRetries: statistics.totalRetries,
+  totalWaitMillis: statistics.totalWaitMillis,
   byCategory: statistics.byCategory,
   retriesByCategory: statistics.retriesByCategory,
   byOutcome: statistics.byOutcome,
@@ -217,7 +222,8 @@ export const make = (
     rates: options.rates,
     intelligent: { ...intelligent, library },
     naive: { ...naive, schedule: naiveDescription(options.timeScale) },
-    checks: checks(intelligent, library, naive)
+    checks: checks(intelligent, library, naive),
+    database: options.db?.file
   }
 }
 
@@ -264,6 +270,36 @@ export const header = (options: DemoOptions, kinds: Readonly<Record<JobKind, num
   ].join("\n")
 }
 
+/**
+ * Why the intelligent run can take longer than the naive one, with this run's numbers: it waits
+ * as long as servers ask and its presets say, and it finishes jobs the naive run abandons. Said
+ * whichever run was faster, since the reason is the same.
+ */
+export const whyLonger = (intelligent: RunReport, library: LibraryView, naive: RunReport): Array<string> => {
+  const longer = intelligent.wallMillis > naive.wallMillis
+  const extra = intelligent.succeeded - naive.succeeded
+  return [
+    longer
+      ? `Why intelligent retry took longer (${seconds(intelligent.wallMillis)} against ${
+        seconds(naive.wallMillis)
+      }): it is slower on purpose.`
+      : `Intelligent retry was not slower this time (${seconds(intelligent.wallMillis)} against ${
+        seconds(naive.wallMillis)
+      }), but it can be, on purpose:`,
+    `- it waits for what servers ask: ${intelligent.failedAttemptsByCategory.api_rate_limit} answers 429 were each waited ` +
+    `out past their Retry-After (0 early requests; the naive run sent ${naive.earlyRequests} too early),`,
+    `  and its presets back off longer than the naive schedule: ${
+      seconds(library.totalWaitMillis)
+    } of waits in all before its ${library.totalRetries} retries;`,
+    extra > 0
+      ? `- it finishes jobs the naive run abandons: ${extra} more succeeded (${intelligent.succeeded} against ${naive.succeeded}),` +
+        " and a job still retrying is what keeps the clock running."
+      : `- it keeps retrying what can still succeed, until the preset's limit: ${intelligent.succeeded} jobs succeeded ` +
+        `against ${naive.succeeded} for the naive run.`,
+    `- it never spends time on what cannot succeed: 0 retries after a data or permanent error (naive: ${naive.retriesAfterDataOrPermanentError}).`
+  ]
+}
+
 /** The final report as text. */
 export const renderText = (report: Report): string => {
   const { intelligent: lib, naive } = report
@@ -306,6 +342,7 @@ export const renderText = (report: Report): string => {
     ["wall time", ...[lib, naive].map((r) => seconds(r.wallMillis))]
   ]))
   lines.push(`  naive: ${naive.schedule}`)
+  lines.push(...whyLonger(lib, lib.library, naive).map((line) => `  ${line}`))
   const failed = report.checks.filter((c) => !c.ok)
   lines.push(
     "",
@@ -313,5 +350,14 @@ export const renderText = (report: Report): string => {
       ? `checks: all ${report.checks.length} passed (server and client counts agree; no retry after data or permanent errors; no early request)`
       : `checks FAILED: ${failed.map((c) => c.name).join("; ")}`
   )
+  if (report.database !== undefined) {
+    const db = rootRelative(report.database)
+    lines.push(
+      "",
+      `The intelligent run's statistics are in ${db} (SQLite, through SqlRetryStats). See them as an operator would:`,
+      `  npx -y pnpm@12.4.2 intelligent-retry report --db ${db}`,
+      `  npx -y pnpm@12.4.2 intelligent-retry serve --db ${db}`
+    )
+  }
   return lines.join("\n") + "\n"
 }

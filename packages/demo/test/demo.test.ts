@@ -4,9 +4,14 @@
  * is small: 1/600, which also makes the server's Retry-After (1 s) longer than the policy's own
  * rate-limit wait (0.5 s), the case where an early request could slip through.
  */
+import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { categories } from "@intelligent-retry/core"
+import { SqlRetryStats } from "@intelligent-retry/sql"
 import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import type { Io } from "../src/Demo.js"
 import { cli } from "../src/Demo.js"
 import { requestFault, trackingRecord } from "../src/Faults.js"
@@ -24,6 +29,11 @@ const capture = () => {
 }
 
 const JOBS = 40
+
+// The statistics go to a file of this test's own, not to the demo's default.
+const database = path.resolve(
+  fileURLToPath(new URL(`../../../.tmp/test-output/demo/stats-${process.pid}.db`, import.meta.url))
+)
 
 const args = [
   "--jobs",
@@ -44,7 +54,9 @@ const args = [
   "0.12",
   "--unknown-rate",
   "0.12",
-  "--json"
+  "--json",
+  "--db",
+  database
 ]
 
 const sumOutcomes = (run: RunReport) =>
@@ -53,6 +65,7 @@ const sumOutcomes = (run: RunReport) =>
 describe("demo", () => {
   it.live("runs both strategies and reports numbers that add up", () =>
     Effect.gen(function*() {
+      for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(database + suffix, { force: true })
       const { io, out } = capture()
       const code = yield* cli(args, io)
       expect(code).toBe(0)
@@ -93,7 +106,18 @@ describe("demo", () => {
       expect(naive.attempts).toBeGreaterThan(intelligent.attempts)
 
       expect(report.checks.filter((c) => !c.ok)).toEqual([])
-    }), 15_000)
+
+      // The intelligent run's statistics are in the SQLite file, as the fleet-wide reads see them.
+      expect(report.database).toBe(database)
+      const fleet = yield* SqlRetryStats.getErrorStatistics.pipe(
+        Effect.provide(LibsqlClient.layer({ url: `file:${database}` }))
+      )
+      expect(fleet.totalRuns).toBe(JOBS)
+      expect(fleet.totalErrors).toBe(intelligent.library.totalErrors)
+      expect(fleet.byCategory).toEqual(intelligent.library.byCategory)
+      expect(fleet.totalRetries).toBe(intelligent.library.totalRetries)
+      for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(database + suffix, { force: true })
+    }), 30_000)
 
   it.effect("rejects a bad flag with exit code 2, naming the flag and the value", () =>
     Effect.gen(function*() {

@@ -3,4 +3,10 @@
  *
  * @since 0.1.0
  */
-export {}
+
+/**
+ * Circuit breakers shared across a fleet: the Redis store behind core's `withCircuitBreaker`.
+ *
+ * @since 0.1.0
+ */
+export * as RedisCircuitBreaker from "./RedisCircuitBreaker.js"

@@ -337,6 +337,11 @@ export class Circuits {
     return this.circuits.get(key)
   }
 
+  /** Forgets the breaker of `key`: it starts closed, with no counts. */
+  reset(key: string): void {
+    this.circuits.delete(key)
+  }
+
   private evict(): void {
     let scanned = 0
     for (const [key, circuit] of this.circuits) {
