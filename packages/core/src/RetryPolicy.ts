@@ -32,9 +32,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
 import * as plan from "./internal/plan.js"
 import * as internal from "./internal/policy.js"
+import * as validate from "./internal/validate.js"
 import type { RetryDecision } from "./RetryDecision.js"
 
 /**
@@ -124,34 +124,48 @@ export interface RetryPolicyInput {
 
 /**
  * Invalid retry settings: a policy field, an option or a configuration value. `field` names what
- * was wrong as the user wrote it, and `value` is what was given.
+ * was wrong as the user wrote it, and `value` is what was given. Every API reports bad input with
+ * it: functions returning an `Effect` fail with it (never throw), layers fail with it, and
+ * `withIntelligentRetry` dies with it.
  *
  * @since 0.1.0
  * @category errors
  */
-export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
-  "@intelligent-retry/core/InvalidPolicyError"
-)("InvalidPolicyError", {
-  /** What was wrong, as the user wrote it: `strategies.network_error.maxRetries`, `RETRY_DEFAULT_BASE_DELAY`. */
-  field: Schema.String,
-  /** The value that was given. */
-  value: Schema.Unknown,
-  /** `Invalid <field>: <what was expected>, got <value>`. */
-  message: Schema.String
-}) {}
+export const InvalidPolicyError: typeof validate.InvalidPolicyError = validate.InvalidPolicyError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type InvalidPolicyError = validate.InvalidPolicyError
 
 /**
  * An {@link InvalidPolicyError} for `field`, whose message reads `Invalid <field>: <reason>`. For
- * packages that validate their own options the same way.
+ * packages that validate their own options the same way. A string `value` is kept scrubbed of
+ * secrets (`"password=hunter2"` becomes `"password=***"`), as {@link describe} shows values.
  *
  * @since 0.1.0
  * @category errors
  */
-export const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
-  new InvalidPolicyError({ field, value, message: `Invalid ${field}: ${reason}` })
+export const invalid: (field: string, value: unknown, reason: string) => InvalidPolicyError = validate.invalid
 
 /**
- * A short, safe rendering of any value for error messages: strings quoted, long values cut, and
+ * The first key of `options` that is not in `allowed`, as an {@link InvalidPolicyError} naming
+ * `options.<key>` and the value ("is not an option of `what`"); `undefined` when all are known.
+ * For packages that validate their own options the same way.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const unknownOption: (
+  options: object,
+  allowed: ReadonlySet<string>,
+  what: string
+) => InvalidPolicyError | undefined = validate.unknownOption
+
+/**
+ * A short, safe rendering of any value for error messages: strings quoted, secrets in them masked
+ * (URL credentials, `password=…`, tokens: see the statistics' scrubbing), long values cut, and
  * values that cannot be rendered (cycles, throwing getters) named by their type. Never throws.
  *
  * @since 0.1.0
@@ -167,12 +181,8 @@ export const describe: (value: unknown) => string = internal.show
  * @since 0.1.0
  * @category constructors
  */
-export const decodeDuration = (field: string, value: unknown): Either.Either<Duration.Duration, InvalidPolicyError> => {
-  const duration = internal.decodeDuration(value)
-  return duration === undefined
-    ? Either.left(invalid(field, value, `must be a non-negative duration, got ${internal.show(value)}`))
-    : Either.right(duration)
-}
+export const decodeDuration: (field: string, value: unknown) => Either.Either<Duration.Duration, InvalidPolicyError> =
+  validate.decodeDuration
 
 const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
   invalid(prefix === "" ? e.field : `${prefix}.${e.field}`, e.value, e.reason)

@@ -11,11 +11,11 @@ import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories, ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
 import type * as RetryBudget from "../RetryBudget.js"
 import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService } from "../RetryBudget.js"
-import type { InvalidPolicyError } from "../RetryPolicy.js"
-import { invalid } from "../RetryPolicy.js"
 import { statusOf } from "./http.js"
 import { show } from "./policy.js"
 import { get, isObjectLike } from "./safe.js"
+import type { InvalidPolicyError } from "./validate.js"
+import { invalid } from "./validate.js"
 
 /** @internal */
 export const TypeId: RetryBudget.TypeId = Symbol.for("@intelligent-retry/core/RetryBudget") as RetryBudget.TypeId

@@ -10,12 +10,12 @@ import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import type { HandoffOptions } from "../IntelligentRetry.js"
 import type { RetryHandoff } from "../RetryErrors.js"
-import type { InvalidPolicyError } from "../RetryPolicy.js"
-import { decodeDuration, invalid } from "../RetryPolicy.js"
 import type { Compiled } from "./intelligentRetry.js"
 import { compile, make } from "./intelligentRetry.js"
 import { show } from "./policy.js"
 import { decode } from "./retryState.js"
+import type { InvalidPolicyError } from "./validate.js"
+import { decodeDuration, invalid } from "./validate.js"
 
 /** @internal */
 export const compileHandoff = (options: HandoffOptions<any>): Either.Either<Compiled, InvalidPolicyError> => {

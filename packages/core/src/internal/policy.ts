@@ -9,6 +9,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { decisions, RetryDecision } from "../RetryDecision.js"
 import type { RetryPolicy as Policy } from "../RetryPolicy.js"
+import { redact } from "./redact.js"
 import { get } from "./safe.js"
 
 /**
@@ -29,17 +30,28 @@ export const fieldDefaults = {
 /** @internal */
 export const show = (u: unknown): string => {
   try {
-    if (typeof u === "string") return JSON.stringify(u.length > 64 ? `${u.slice(0, 64)}…` : u)
+    // scrubbed before it is cut, so that a cut never leaves half a secret unmasked
+    if (typeof u === "string") return JSON.stringify(cut(redact(u.length > 1024 ? u.slice(0, 1024) : u)))
     if (typeof u === "bigint") return `${u}n`
     if (typeof u === "number" || typeof u === "boolean" || u === undefined || u === null) return String(u)
     if (typeof u === "symbol") return u.toString()
     if (Duration.isDuration(u)) return `Duration(${Duration.format(u)})`
     const json = JSON.stringify(u)
-    return json === undefined ? typeof u : json.length > 64 ? `${json.slice(0, 64)}…` : json
+    return json === undefined ? typeof u : cut(redact(json.length > 1024 ? json.slice(0, 1024) : json))
   } catch {
     return typeof u
   }
 }
+
+const cut = (s: string): string => s.length > 64 ? `${s.slice(0, 64)}…` : s
+
+/**
+ * The value an error carries, scrubbed: a string with a secret in it (`"password=hunter2"`) is
+ * masked (`"password=***"`); anything else is itself.
+ *
+ * @internal
+ */
+export const scrubbed = (u: unknown): unknown => typeof u === "string" ? redact(u) : u
 
 const DURATION_STRING = /^(-?\d+(?:\.\d+)?)\s+(nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)$/
 

@@ -2,6 +2,7 @@
  * Regressions of the defects found by probing the library from outside (issue 13): each test here
  * failed before its fix. docs/reliability.md lists them.
  */
+import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Classifier,
@@ -16,7 +17,10 @@ import {
   TemporaryError,
   withIntelligentRetry
 } from "@intelligent-retry/core"
-import { Cause, Duration, Effect, Either, Exit, Fiber, Logger, Option, TestClock } from "effect"
+import { Cause, ConfigProvider, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { runVirtual, scripted } from "../utils.js"
 
 const captureLogs = () => {
@@ -379,4 +383,89 @@ describe("defect 6: a strategies table mutated after first use", () => {
     target.temporary_error = { decision: "retry_with_delay", maxRetries: -1 }
     expect(Either.isLeft(Strategies.decodeTable(proxy))).toBe(true)
   })
+})
+
+describe("secrets and input hygiene in configuration", () => {
+  const layerError = <A>(layer: Layer.Layer<A, InvalidPolicyError>) =>
+    Effect.runSyncExit(Effect.provide(Effect.void, layer))
+
+  it("a configuration error shows the offending value scrubbed", () => {
+    const exit = layerError(RetryConfig.layerFromSettings({ DEFAULT_STRATEGY: "password=hunter2" as any }))
+    const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+    expect(error).toBeInstanceOf(InvalidPolicyError)
+    expect(error!.field).toBe("DEFAULT_STRATEGY")
+    expect(error!.message).toContain("password=***")
+    expect(JSON.stringify(error)).not.toContain("hunter2")
+    expect(String(error!.value)).not.toContain("hunter2")
+    const env = Effect.runSyncExit(
+      RetryConfig.resolve().pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(new Map([["RETRY_DEFAULT_BASE_DELAY", "https://admin:s3cret@db.example/?token=abc"]]))
+        )
+      )
+    )
+    const envError = Exit.isFailure(env) ? Option.getOrUndefined(Cause.failureOption(env.cause)) : undefined
+    expect(envError!.field).toBe("RETRY_DEFAULT_BASE_DELAY")
+    expect(JSON.stringify(envError)).not.toMatch(/s3cret|token=abc/)
+    // policy values too
+    const policy = RetryPolicy.decodeUnknown({ decision: "retry_with_delay", baseDelay: "api_key=AKIA1234" })
+    expect(Either.isLeft(policy) && policy.left.message).not.toContain("AKIA1234")
+  })
+
+  it("a settings object with a throwing getter, or a hostile Proxy, fails the layer with InvalidPolicyError", () => {
+    const getter = {
+      ENABLED: true,
+      get DEFAULT_STRATEGY(): string {
+        throw new Error("boom")
+      }
+    }
+    const revocable = Proxy.revocable({}, {})
+    revocable.revoke()
+    const hostile = [
+      ["a throwing getter", getter, "DEFAULT_STRATEGY"],
+      [
+        "a Proxy throwing on every trap",
+        new Proxy({}, {
+          ownKeys: () => {
+            throw new Error("trap")
+          },
+          get: () => {
+            throw new Error("trap")
+          },
+          getOwnPropertyDescriptor: () => {
+            throw new Error("trap")
+          },
+          has: () => {
+            throw new Error("trap")
+          }
+        }),
+        "settings"
+      ],
+      ["a revoked Proxy", revocable.proxy, "settings"]
+    ] as const
+    for (const [name, settings, field] of hostile) {
+      const exit = layerError(RetryConfig.layerFromSettings(settings as any))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause), name).toBe(false)
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error, name).toBeInstanceOf(InvalidPolicyError)
+      expect(error!.field, name).toBe(field)
+      const resolved = Effect.runSyncExit(RetryConfig.resolve(settings as any))
+      expect(Exit.isFailure(resolved) && Cause.isDie(resolved.cause), name).toBe(false)
+    }
+  })
+
+  it.effect("a UTF-8 byte-order mark in a JSON settings file is accepted", () =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "intelligent-retry-bom-"))
+      const file = path.join(dir, "settings.json")
+      try {
+        fs.writeFileSync(file, "\uFEFF" + JSON.stringify({ DEFAULT_STRATEGY: "tracking", ENABLED: false }), "utf8")
+        const settings = yield* RetryConfig.pipe(
+          Effect.provide(RetryConfig.layerFromJsonFile(file).pipe(Layer.provide(NodeFileSystem.layer)))
+        )
+        expect(settings.enabled).toBe(false)
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    }))
 })
