@@ -67,6 +67,12 @@ const suite = (db: () => string, client: () => Layer.Layer<SqlClient.SqlClient, 
     expect(text.stdout).toContain("No critical suggestion (exit code 0).")
     expect(text.stdout).not.toContain("sk_live_4242424242")
 
+    // --since reads the rows of the recent minutes itself: over a span holding everything, the same analysis
+    const recent = await runBin(["report", "--db", db(), "--json", "--since", "1h"])
+    expect(recent.code).toBe(0)
+    const withoutWindow = (a: unknown) => ({ ...settled(a), window: undefined })
+    expect(withoutWindow(JSON.parse(recent.stdout).fleet)).toEqual(withoutWindow(all))
+
     const unknown = await runBin(["report", "--db", db(), "--task", "no_such_task"])
     expect(unknown.code).toBe(0)
     expect(unknown.stdout).toContain(`Nothing recorded for task "no_such_task"`)
