@@ -77,7 +77,8 @@ export interface Handoff {
 /** How long `onRetry` and `onFailure` may run by default: 5 seconds, in milliseconds. @internal */
 export const DEFAULT_CALLBACK_TIMEOUT = 5_000
 
-const optionKeys: ReadonlySet<string> = new Set([
+/** @internal */
+export const optionKeys: ReadonlySet<string> = new Set([
   "task",
   "strategies",
   "classify",
