@@ -52,8 +52,6 @@ export type {
 export { AlertSink } from "./RetryMonitor.js"
 /** @since 0.1.0 */
 export type { AlertCode, AlertSinkService, MonitorOptions, RetryAlert } from "./RetryMonitor.js"
-/** @since 0.1.0 */
-export { RetryConfig } from "./RetryConfig.js"
 
 /**
  * The classifier: `classify`, server hints and the HTTP mapping table.
@@ -111,6 +109,14 @@ export * as RetryErrors from "./RetryErrors.js"
  * @since 0.1.0
  */
 export * as RetryState from "./RetryState.js"
+/**
+ * Configuration: the service tag `RetryConfig.RetryConfig` (its default: the process's environment
+ * variables), the layers (`layer`, `layerFromSettings`, `layerFromJsonFile`), `resolve`, the
+ * settings object's schema.
+ *
+ * @since 0.1.0
+ */
+export * as RetryConfig from "./RetryConfig.js"
 /**
  * The circuit breaker: `withCircuitBreaker`, the store service `CircuitBreaker` and its state.
  *
