@@ -164,6 +164,23 @@ export interface CircuitBreakerService {
   ) => Effect.Effect<Transition | undefined>
   /** The current state of the breaker of `key` (`closed` for a key never seen). */
   readonly state: (key: string, clock: Clock.Clock) => Effect.Effect<CircuitState>
+  /**
+   * Optional synchronous `acquire`, for stores that answer without I/O (the in-process ones): the
+   * combinator then admits a run without an extra effect.
+   */
+  readonly unsafeAcquire?:
+    | ((key: string, settings: CircuitBreakerSettings, clock: Clock.Clock) => Admission)
+    | undefined
+  /** Optional synchronous `release`, used with `unsafeAcquire` for runs admitted while closed. */
+  readonly unsafeRelease?:
+    | ((
+      key: string,
+      settings: CircuitBreakerSettings,
+      admission: Admission,
+      result: RunResult,
+      clock: Clock.Clock
+    ) => Transition | undefined)
+    | undefined
 }
 
 /**

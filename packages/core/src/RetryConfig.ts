@@ -1,6 +1,8 @@
 /**
  * Configuration: the guide's environment variables and settings object, read the Effect way,
- * through `Config` and the current `ConfigProvider`, once, when a layer is built.
+ * through `Config`. The environment variables apply by default, with no wiring: they are read once
+ * per process, through the default `ConfigProvider`, the first time a run needs them. The layers
+ * read a custom `ConfigProvider` or a settings object, once, when they are built.
  *
  * **Sources**, highest precedence first:
  *
@@ -33,6 +35,7 @@
  *
  * @since 0.1.0
  */
+import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -155,17 +158,21 @@ export const resolve = (settings?: SettingsInput): Effect.Effect<ResolvedConfig,
 export const defaultCategories = (table: StrategyTable): ReadonlyArray<ErrorCategory> =>
   internal.defaultCategories(table)
 
-const layerOf = (
-  load: Effect.Effect<ResolvedConfig, InvalidPolicyError>
-): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> =>
+const layerOf = <R = never>(
+  load: Effect.Effect<ResolvedConfig, InvalidPolicyError, R>
+): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError, R> =>
   Layer.effectContext(
     Effect.map(load, (resolved) =>
       Context.make(RetryConfig, resolved.settings).pipe(Context.add(RetryStrategies, resolved.strategies)))
   )
 
 /**
- * The current settings, as a `Context.Reference` (default: enabled, default monitoring). The
- * static layers fill it, and the strategy table, from configuration.
+ * The current settings, as a `Context.Reference`. Its default is what the process's environment
+ * variables say (the table above), read once per process, on first use, through `Config` and the
+ * default `ConfigProvider`: the operator's switches work with no wiring. A malformed variable is
+ * logged once at ERROR, naming it, and every run dies with that `InvalidPolicyError`. The layers
+ * (`RetryConfig.layer`, `layerFromSettings`, `layerFromJsonFile`) fill it, and the strategy table,
+ * from a custom `ConfigProvider` or a settings object.
  *
  * @example
  * ```ts
@@ -185,7 +192,7 @@ const layerOf = (
  * @category services
  */
 export class RetryConfig extends Context.Reference<RetryConfig>()("@intelligent-retry/core/RetryConfig", {
-  defaultValue: (): RetrySettings => ({ enabled: true })
+  defaultValue: (): RetrySettings => internal.fromEnvironment().settings
 }) {
   /**
    * Reads the environment variables, and the settings object under `INTELLIGENT_RETRY_CONFIG`,
@@ -226,12 +233,15 @@ export class RetryConfig extends Context.Reference<RetryConfig>()("@intelligent-
 
   /**
    * Like {@link RetryConfig.layerFromSettings}, with the settings object read from a JSON file
-   * (with Node's `fs`, imported only when the layer is built). An unreadable file, invalid JSON
-   * or an invalid setting fails the layer with an `InvalidPolicyError`.
+   * through `@effect/platform`'s `FileSystem` (provide one: `NodeContext.layer` or
+   * `NodeFileSystem.layer` from `@effect/platform-node`). An unreadable file, invalid JSON or an
+   * invalid setting fails the layer with an `InvalidPolicyError`.
    *
    * @since 0.1.0
    */
-  static layerFromJsonFile(path: string): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> {
+  static layerFromJsonFile(
+    path: string
+  ): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError, FileSystem.FileSystem> {
     return layerOf(internal.load(internal.readJsonFile(path)))
   }
 

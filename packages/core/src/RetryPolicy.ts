@@ -15,8 +15,9 @@
  * Jitter then draws from Effect's `Random`: `true` or `"full"` uniformly from [0, wait];
  * `"equal"` from [wait/2, wait]; `"decorrelated"` is `min(maxDelay, uniform(baseDelay, 3 ×
  * previous wait))`. Waits are whole milliseconds. A server hint raises the wait to at least the
- * hint (with jitter, spread above it by up to 10% of the hint, at most 1 s); a hint above `maxDelay`
- * stops retrying.
+ * hint (with jitter, spread above it by up to 10% of the hint, at most 1 s), or with `hint: "exact"`
+ * sets it to the hint plus that spread (see {@link HintRule}); a hint above `maxDelay` stops
+ * retrying.
  *
  * **The wait ceiling.** No wait, computed or hinted, is ever NaN, infinite or above one ceiling:
  * `RetryConfig.Settings.maxWait`, 24 hours by default, always below 2³¹ − 1 ms (beyond which Node's
@@ -31,9 +32,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
 import * as plan from "./internal/plan.js"
 import * as internal from "./internal/policy.js"
+import * as validate from "./internal/validate.js"
 import type { RetryDecision } from "./RetryDecision.js"
 
 /**
@@ -43,6 +44,24 @@ import type { RetryDecision } from "./RetryDecision.js"
  * @category models
  */
 export type Jitter = boolean | "full" | "equal" | "decorrelated"
+
+/**
+ * How a server hint (Retry-After, X-RateLimit-Reset, `RateLimitError.retryAfter`) sets the wait:
+ *
+ * - `"at least"`: the larger of the policy's own wait and the hint (spread above the hint when the
+ *   policy jitters). The default for policies you write.
+ * - `"exact"`: the hint plus the spread, whatever the policy's own wait: the server knows when it
+ *   will serve again. Without a hint the policy's own wait applies unchanged. The built-in tables'
+ *   `api_rate_limit` policies use it.
+ *
+ * The spread above a hint is `r × min(10% of the hint, 1 second)`, `r` drawn from `Random`: for
+ * `"at least"` only when the policy jitters, for `"exact"` always (clients told the same reset time
+ * must not all come back at once). A hint above `maxDelay` stops retrying either way.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type HintRule = "at least" | "exact"
 
 /**
  * A validated policy.
@@ -66,6 +85,8 @@ export interface RetryPolicy {
   readonly backoffFactor: number
   /** Randomisation of each wait. */
   readonly jitter: Jitter
+  /** How a server hint sets the wait. */
+  readonly hint: HintRule
 }
 
 /**
@@ -73,7 +94,7 @@ export interface RetryPolicy {
  * strings such as `"5 seconds"`, or `Duration` values.
  *
  * Defaults of omitted fields: `maxRetries` 3, `baseDelay` 1 second, `maxDelay` unbounded,
- * `backoffFactor` 2, `jitter` false. No default limits a field you set.
+ * `backoffFactor` 2, `jitter` false, `hint` `"at least"`. No default limits a field you set.
  *
  * @since 0.1.0
  * @category models
@@ -97,25 +118,26 @@ export interface RetryPolicyInput {
   readonly backoffFactor?: number | undefined
   /** Randomisation of each wait. Default: `false`. */
   readonly jitter?: Jitter | undefined
+  /** How a server hint sets the wait. Default: `"at least"`. */
+  readonly hint?: HintRule | undefined
 }
 
 /**
  * Invalid retry settings: a policy field, an option or a configuration value. `field` names what
- * was wrong as the user wrote it, and `value` is what was given.
+ * was wrong as the user wrote it, and `value` is what was given. Every API reports bad input with
+ * it: functions returning an `Effect` fail with it (never throw), layers fail with it, and
+ * `withIntelligentRetry` dies with it.
  *
  * @since 0.1.0
  * @category errors
  */
-export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
-  "@intelligent-retry/core/InvalidPolicyError"
-)("InvalidPolicyError", {
-  /** What was wrong, as the user wrote it: `strategies.network_error.maxRetries`, `RETRY_DEFAULT_BASE_DELAY`. */
-  field: Schema.String,
-  /** The value that was given. */
-  value: Schema.Unknown,
-  /** `Invalid <field>: <what was expected>, got <value>`. */
-  message: Schema.String
-}) {}
+export const InvalidPolicyError: typeof validate.InvalidPolicyError = validate.InvalidPolicyError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type InvalidPolicyError = validate.InvalidPolicyError
 
 /**
  * An {@link InvalidPolicyError} for `field`, whose message reads `Invalid <field>: <reason>`. For
@@ -125,8 +147,21 @@ export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
  * @since 0.1.0
  * @category errors
  */
-export const invalid = (field: string, value: unknown, reason: string): InvalidPolicyError =>
-  new InvalidPolicyError({ field, value: internal.scrubbed(value), message: `Invalid ${field}: ${reason}` })
+export const invalid: (field: string, value: unknown, reason: string) => InvalidPolicyError = validate.invalid
+
+/**
+ * The first key of `options` that is not in `allowed`, as an {@link InvalidPolicyError} naming
+ * `options.<key>` and the value ("is not an option of `what`"); `undefined` when all are known.
+ * For packages that validate their own options the same way.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const unknownOption: (
+  options: object,
+  allowed: ReadonlySet<string>,
+  what: string
+) => InvalidPolicyError | undefined = validate.unknownOption
 
 /**
  * A short, safe rendering of any value for error messages: strings quoted, secrets in them masked
@@ -146,12 +181,8 @@ export const describe: (value: unknown) => string = internal.show
  * @since 0.1.0
  * @category constructors
  */
-export const decodeDuration = (field: string, value: unknown): Either.Either<Duration.Duration, InvalidPolicyError> => {
-  const duration = internal.decodeDuration(value)
-  return duration === undefined
-    ? Either.left(invalid(field, value, `must be a non-negative duration, got ${internal.show(value)}`))
-    : Either.right(duration)
-}
+export const decodeDuration: (field: string, value: unknown) => Either.Either<Duration.Duration, InvalidPolicyError> =
+  validate.decodeDuration
 
 const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
   invalid(prefix === "" ? e.field : `${prefix}.${e.field}`, e.value, e.reason)

@@ -359,6 +359,12 @@ export interface MinuteAggregate extends CategoryCounters {
  * @category models
  */
 export interface SinkBatch {
+  /**
+   * Identifies the batch. A write that timed out may still have committed, and is sent again with
+   * the same id and the same content: a sink that must not count twice records the ids it applied
+   * (as `SqlRetryStats` does, in the same transaction).
+   */
+  readonly id: string
   readonly aggregates: ReadonlyArray<MinuteAggregate>
   readonly samples: ReadonlyArray<ErrorSample>
 }

@@ -1,3 +1,4 @@
+import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import {
   DataError,
@@ -360,10 +361,14 @@ describe("the settings object", () => {
     Effect.gen(function*() {
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "retry-config-")), "retry.json")
       fs.writeFileSync(file, JSON.stringify({ DEFAULT_STRATEGY: "tracking", ENABLED: false }))
-      const { outcomes, times } = yield* run(many(net)).pipe(Effect.provide(RetryConfig.layerFromJsonFile(file)))
+      const { outcomes, times } = yield* run(many(net)).pipe(
+        Effect.provide(RetryConfig.layerFromJsonFile(file).pipe(Layer.provide(NodeFileSystem.layer)))
+      )
       expect(times).toEqual([0])
       expect(outcomes).toEqual(["disabled"])
-      const strategies = yield* RetryStrategies.pipe(Effect.provide(RetryConfig.layerFromJsonFile(file)))
+      const strategies = yield* RetryStrategies.pipe(
+        Effect.provide(RetryConfig.layerFromJsonFile(file).pipe(Layer.provide(NodeFileSystem.layer)))
+      )
       expect(strategies.network_error).toBe(Strategies.tracking.network_error)
     }).pipe(withVars({})))
 })
@@ -430,18 +435,20 @@ describe("malformed settings fail the layer, naming the key and the value", () =
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "retry-config-"))
       const bad = path.join(dir, "bad.json")
       fs.writeFileSync(bad, JSON.stringify({ ERROR_THRESHOLD: "many" }))
-      const badValue = yield* buildError(RetryConfig.layerFromJsonFile(bad))
+      const badValue = yield* buildError(RetryConfig.layerFromJsonFile(bad).pipe(Layer.provide(NodeFileSystem.layer)))
       expect(badValue.field).toBe("ERROR_THRESHOLD")
       expect(badValue.message).toBe(`Invalid ERROR_THRESHOLD: must be an integer ≥ 0, got "many" (in ${bad})`)
 
       const missing = path.join(dir, "missing.json")
-      const notFound = yield* buildError(RetryConfig.layerFromJsonFile(missing))
+      const notFound = yield* buildError(
+        RetryConfig.layerFromJsonFile(missing).pipe(Layer.provide(NodeFileSystem.layer))
+      )
       expect(notFound.field).toBe(missing)
-      expect(notFound.message).toMatch(/^Invalid .*missing\.json: cannot be read \(ENOENT/)
+      expect(notFound.message).toMatch(/^Invalid .*missing\.json: cannot be read \(NotFound: .*ENOENT/)
 
       const broken = path.join(dir, "broken.json")
       fs.writeFileSync(broken, "{ ENABLED: true }")
-      const notJson = yield* buildError(RetryConfig.layerFromJsonFile(broken))
+      const notJson = yield* buildError(RetryConfig.layerFromJsonFile(broken).pipe(Layer.provide(NodeFileSystem.layer)))
       expect(notJson.message).toMatch(/^Invalid .*broken\.json: is not valid JSON/)
     }).pipe(withVars({})))
 })
@@ -509,9 +516,13 @@ describe("precedence: environment variables > settings object > preset > built-i
 })
 
 describe("RetryConfig without a layer", () => {
-  it.effect("the default is enabled, with the built-in table", () =>
+  it.effect("the default is what the environment says (here: nothing set), with the built-in table", () =>
     Effect.gen(function*() {
-      expect(yield* RetryConfig).toEqual({ enabled: true })
+      expect(yield* RetryConfig).toEqual({
+        enabled: true,
+        monitoring: { enabled: true, errorThreshold: 50 },
+        retryLogLevel: LogLevel.Info
+      })
       expect(yield* RetryStrategies).toBe(Strategies.defaults)
       expect(Duration.toSeconds(Strategies.defaults.api_rate_limit.baseDelay)).toBe(300)
     }))

@@ -62,6 +62,9 @@ export interface Tables {
   readonly minutes: string
   readonly outcomes: string
   readonly samples: string
+  readonly totals: string
+  readonly outcomeTotals: string
+  readonly batches: string
   readonly migrations: string
 }
 

@@ -4,6 +4,7 @@ import { RetryMonitor, RetryStats } from "@intelligent-retry/core"
 import { SqlRetryStats } from "@intelligent-retry/sql"
 import { Effect, Layer } from "effect"
 import * as path from "node:path"
+import * as internal from "../src/internal/sqlStats.js"
 import { additive, recordRuns, sumOf, tempDir } from "./utils.js"
 
 const MINUTE = 60_000
@@ -68,5 +69,36 @@ describe("SqlRetryStats on SQLite", () => {
         expect(Number(rows[0].n)).toBe(30)
       }).pipe(Effect.provide(SqlRetryStats.layerSqlite({ filename, tablePrefix: "custom_" }).pipe(Layer.orDie)))
       void Layer
+    }).pipe(Effect.scoped))
+})
+
+describe("SqlRetryStats: a batch sent twice", () => {
+  it.live("is applied once (a write that timed out may have committed)", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = path.join(dir, "stats.db")
+      yield* Effect.gen(function*() {
+        const tables = yield* SqlRetryStats.SqlRetryStatsTables
+        const minute = Math.floor(Date.now() / MINUTE) * MINUTE
+        const batch: RetryStats.SinkBatch = {
+          id: "store-1-0",
+          aggregates: [{
+            task: "twice",
+            category: "network_error",
+            minute,
+            failures: 3,
+            retries: 2,
+            waitMillis: 10,
+            recoveredAfterOneRetry: 1,
+            outcomes: { recovered: 1 }
+          }],
+          samples: []
+        }
+        yield* internal.write(tables, batch)
+        yield* internal.write(tables, batch)
+        yield* internal.write(tables, { ...batch, id: "store-1-1" })
+        const analysis = yield* SqlRetryStats.analyzeTaskErrors("twice")
+        expect([analysis.totalErrors, analysis.retries, analysis.recovered]).toEqual([6, 4, 2])
+      }).pipe(Effect.provide(SqlRetryStats.layerSqlite({ filename })))
     }).pipe(Effect.scoped))
 })

@@ -14,6 +14,7 @@ import { faultMixDefaults } from "../sim/faultMix.js"
 import type { SimulationResults } from "../sim/index.js"
 import type { OutageRow } from "../sim/outage.js"
 import { breakerSection } from "./breaker.js"
+import { type SqlVolumeFile, sqlVolumeSection } from "./sqlVolume.js"
 import { barChart, lineChart } from "./svg.js"
 
 interface RuntimeFile {
@@ -820,6 +821,8 @@ export const writeReport = (log: (line: string) => void = () => {}): void => {
   out.push("")
   if (runtime !== undefined) out.push(runtimeSection(runtime, charts), "")
   if (sim !== undefined) out.push(simulationSection(sim, charts), "")
+  const sqlVolume = read<SqlVolumeFile>("sql-volume.json")
+  if (sqlVolume !== undefined) out.push(sqlVolumeSection(sqlVolume), "")
   const imgDir = path.join(docsDir, "img")
   mkdirSync(imgDir, { recursive: true })
   for (const [name, svg] of charts) {

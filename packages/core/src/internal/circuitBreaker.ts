@@ -30,12 +30,12 @@ import { RetryClassifier } from "../Classifier.js"
 import { ErrorCategory } from "../ErrorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
-import type { InvalidPolicyError } from "../RetryPolicy.js"
-import { decodeDuration, invalid } from "../RetryPolicy.js"
 import { RetryStats } from "../RetryStats.js"
 import { classifyWith } from "./classifier.js"
 import { PREFIX } from "./metrics.js"
 import { show } from "./policy.js"
+import type { InvalidPolicyError } from "./validate.js"
+import { decodeDuration, invalid, unknownOption } from "./validate.js"
 
 /** @internal */
 export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitBreaker")
@@ -91,16 +91,8 @@ export const validate = (options: CircuitBreakerOptions): Either.Either<CircuitB
   if (typeof options !== "object" || options === null) {
     return fail("options", options, `must be an object with at least a key, got ${show(options)}`)
   }
-  for (const name of Object.keys(options)) {
-    if (!optionKeys.has(name)) {
-      const value = (options as any)[name]
-      return fail(
-        `options.${name}`,
-        value,
-        `is not an option of withCircuitBreaker (${[...optionKeys].join(", ")}), got ${show(value)}`
-      )
-    }
-  }
+  const unknown = unknownOption(options, optionKeys, "withCircuitBreaker")
+  if (unknown !== undefined) return Either.left(unknown)
   const { key, task } = options
   if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     return fail("key", key, `must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${show(key)}`)
@@ -356,23 +348,32 @@ export class Circuits {
 const NO_TRANSITION: Effect.Effect<Transition | undefined> = Effect.succeed(undefined)
 const ADMIT: Effect.Effect<Admission> = Effect.succeed(ADMITTED)
 
-const memoryService = (circuitsFor: (clock: Clock.Clock) => Circuits): CircuitBreakerService => ({
-  [TypeId]: TypeId,
-  acquire: (key, settings, clock) => {
-    const admission = circuitsFor(clock).get(key, settings).acquire(settings, clock.unsafeCurrentTimeMillis())
-    return admission === ADMITTED ? ADMIT : Effect.succeed(admission)
-  },
-  release: (key, settings, admission, result, clock) => {
-    const transition = circuitsFor(clock).get(key, settings).release(
-      settings,
-      admission,
-      result,
-      clock.unsafeCurrentTimeMillis()
-    )
-    return transition === undefined ? NO_TRANSITION : Effect.succeed(transition)
-  },
-  state: (key, clock) => Effect.sync(() => circuitsFor(clock).peek(key)?.name ?? "closed")
-})
+const memoryService = (circuitsFor: (clock: Clock.Clock) => Circuits): CircuitBreakerService => {
+  const unsafeAcquire = (key: string, settings: CircuitBreakerSettings, clock: Clock.Clock): Admission =>
+    circuitsFor(clock).get(key, settings).acquire(settings, clock.unsafeCurrentTimeMillis())
+  const unsafeRelease = (
+    key: string,
+    settings: CircuitBreakerSettings,
+    admission: Admission,
+    result: RunResult,
+    clock: Clock.Clock
+  ): Transition | undefined =>
+    circuitsFor(clock).get(key, settings).release(settings, admission, result, clock.unsafeCurrentTimeMillis())
+  return {
+    [TypeId]: TypeId,
+    unsafeAcquire,
+    unsafeRelease,
+    acquire: (key, settings, clock) => {
+      const admission = unsafeAcquire(key, settings, clock)
+      return admission === ADMITTED ? ADMIT : Effect.succeed(admission)
+    },
+    release: (key, settings, admission, result, clock) => {
+      const transition = unsafeRelease(key, settings, admission, result, clock)
+      return transition === undefined ? NO_TRANSITION : Effect.succeed(transition)
+    },
+    state: (key, clock) => Effect.sync(() => circuitsFor(clock).peek(key)?.name ?? "closed")
+  }
+}
 
 /** A store of its own, in this process. @internal */
 export const makeMemory = (maxKeys: number = breakerDefaults.maxKeys): CircuitBreakerService => {
@@ -471,10 +472,13 @@ export const recordTransition = (
 // -----------------------------------------------------------------------------
 
 /** What a run's exit means to the breaker. @internal */
-export const resultOf = (exit: Exit.Exit<unknown, unknown>, context: Context.Context<never>): RunResult => {
-  if (exit._tag === "Success") return "success"
-  const failure = Cause.failureOption(exit.cause)
-  if (Option.isNone(failure)) return Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "neutral"
+export const resultOf = (exit: Exit.Exit<unknown, unknown>, context: Context.Context<never>): RunResult =>
+  exit._tag === "Success" ? "success" : failureResult(exit.cause, context)
+
+/** What a run's failure means to the breaker. @internal */
+export const failureResult = (cause: Cause.Cause<unknown>, context: Context.Context<never>): RunResult => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isNone(failure)) return Cause.isInterruptedOnly(cause) ? "interrupted" : "neutral"
   // a hand-off is not an end: the run resumes elsewhere, later
   if (isRetryHandoff(failure.value)) return "neutral"
   const category = classifyWith(failure.value, Context.get(context, RetryClassifier))
@@ -524,22 +528,44 @@ export const withCircuitBreaker: {
     return Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E | CircuitOpenError>) => {
       const service = Context.get(fiber.currentContext, CircuitBreakerTag)
       const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      return Effect.flatMap(
-        service.acquire(settings.key, settings, clock),
-        (admission): Effect.Effect<A, E | CircuitOpenError, R> => {
-          if (admission._tag === "Rejected") {
-            return reject(fiber, settings, admission.retryAfter, clock.unsafeCurrentTimeMillis())
-          }
-          const run = admission.transition === undefined
-            ? self
-            : Effect.zipRight(
-              recordTransition(fiber, settings, admission.transition, clock.unsafeCurrentTimeMillis()),
-              self
-            )
-          // the probe must be settled even when interrupted, or no other run could probe for a break length
-          return Effect.onExit(run, (exit) => settle(fiber, service, settings, admission, clock, exit))
+      const admitted = (admission: Admission): Effect.Effect<A, E | CircuitOpenError, R> => {
+        if (admission._tag === "Rejected") {
+          return reject(fiber, settings, admission.retryAfter, clock.unsafeCurrentTimeMillis())
         }
-      )
+        const unsafeRelease = service.unsafeRelease
+        if (unsafeRelease !== undefined && !admission.probe && admission.transition === undefined) {
+          // the happy path of an in-process store: no finalizer (an interrupted run changes nothing
+          // while closed), the result settled synchronously
+          const settled = (result: RunResult) => {
+            const transition = unsafeRelease(settings.key, settings, admission, result, clock)
+            return transition === undefined
+              ? undefined
+              : recordTransition(fiber, settings, transition, clock.unsafeCurrentTimeMillis())
+          }
+          return Effect.matchCauseEffect(self, {
+            onSuccess: (a) => {
+              const record = settled("success")
+              return record === undefined ? Effect.succeed(a) : Effect.as(record, a)
+            },
+            onFailure: (cause) => {
+              const record = settled(failureResult(cause, fiber.currentContext))
+              return record === undefined ? Effect.failCause(cause) : Effect.zipRight(record, Effect.failCause(cause))
+            }
+          })
+        }
+        const run = admission.transition === undefined
+          ? self
+          : Effect.zipRight(
+            recordTransition(fiber, settings, admission.transition, clock.unsafeCurrentTimeMillis()),
+            self
+          )
+        // the probe must be settled even when interrupted, or no other run could probe for a break length
+        return Effect.onExit(run, (exit) => settle(fiber, service, settings, admission, clock, exit))
+      }
+      const unsafeAcquire = service.unsafeAcquire
+      return unsafeAcquire === undefined
+        ? Effect.flatMap(service.acquire(settings.key, settings, clock), admitted)
+        : admitted(unsafeAcquire(settings.key, settings, clock))
     })
   }
 )

@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -17,11 +18,12 @@ import * as Schema from "effect/Schema"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories } from "../ErrorCategory.js"
 import { RetryDecision } from "../RetryDecision.js"
-import type { InvalidPolicyError, RetryPolicy } from "../RetryPolicy.js"
-import { invalid } from "../RetryPolicy.js"
+import type { RetryPolicy } from "../RetryPolicy.js"
 import type { PresetName, StrategyTable } from "../Strategies.js"
 import { defaults, immediate, noRetry, presets, progressive } from "../Strategies.js"
 import { show } from "./policy.js"
+import type { InvalidPolicyError } from "./validate.js"
+import { invalid } from "./validate.js"
 
 // ---------------------------------------------------------------------------------------------
 // Names
@@ -322,12 +324,15 @@ export const readNestedSettings: Effect.Effect<Settings, InvalidPolicyError> = E
   (raw) => decodeSettings(raw, `${SETTINGS_PREFIX}.`)
 )
 
-/** Reads a settings object from a JSON file, through Node's `fs` (imported only when called). @internal */
-export const readJsonFile = (path: string): Effect.Effect<Settings, InvalidPolicyError> =>
-  Effect.tryPromise({
-    try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
-    catch: (cause) => invalid(path, path, `cannot be read (${messageOf(cause)})`)
-  }).pipe(
+/**
+ * Reads a settings object from a JSON file, through `@effect/platform`'s `FileSystem`, so that core
+ * stays platform-agnostic (Node, Bun, Deno, a browser's in-memory file system).
+ *
+ * @internal
+ */
+export const readJsonFile = (path: string): Effect.Effect<Settings, InvalidPolicyError, FileSystem.FileSystem> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path, "utf8")).pipe(
+    Effect.mapError((cause) => invalid(path, path, `cannot be read (${messageOf(cause)})`)),
     Effect.flatMap((text) =>
       Effect.try({
         // a UTF-8 byte-order mark, as some Windows editors write, is not part of the JSON text
@@ -338,7 +343,10 @@ export const readJsonFile = (path: string): Effect.Effect<Settings, InvalidPolic
     Effect.flatMap((json) => decodeSettings(json, "", path))
   )
 
-const messageOf = (u: unknown): string => u instanceof Error ? u.message : String(u)
+const messageOf = (u: unknown): string => {
+  const message = u instanceof Error || (typeof u === "object" && u !== null && "message" in u) ? (u as any).message : u
+  return typeof message === "string" ? message : show(u)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Resolution
@@ -433,7 +441,70 @@ export const resolve = (settings: Settings, env: VariableValues): Resolved => {
  *
  * @internal
  */
-export const load = (
-  settings: Effect.Effect<Settings, InvalidPolicyError> = readNestedSettings
-): Effect.Effect<Resolved, InvalidPolicyError> =>
+export const load = <R = never>(
+  settings: Effect.Effect<Settings, InvalidPolicyError, R> = readNestedSettings as Effect.Effect<
+    Settings,
+    InvalidPolicyError,
+    R
+  >
+): Effect.Effect<Resolved, InvalidPolicyError, R> =>
   Effect.flatMap(settings, (s) => Effect.map(readVariables, (env) => resolve(s, env)))
+
+// ---------------------------------------------------------------------------------------------
+// The process's environment, by default
+// ---------------------------------------------------------------------------------------------
+
+/** What the environment resolved to, once per process; `invalid` when a variable was malformed. @internal */
+export interface Environment extends Resolved {
+  readonly invalid: InvalidPolicyError | undefined
+}
+
+let environment: Environment | undefined
+
+/**
+ * The configuration of the process's environment variables, read once, on first use, through
+ * `Config` and the default `ConfigProvider` (`ConfigProvider.fromEnv`): the default values of
+ * `RetryConfig` and of the strategy table. A malformed variable is logged once, at ERROR, naming the
+ * variable and the value; every run then dies with the same `InvalidPolicyError` (nothing falls back
+ * to a default silently).
+ *
+ * @internal
+ */
+export const fromEnvironment = (): Environment => {
+  if (environment === undefined) {
+    const result = Effect.runSync(Effect.either(load(readEmptySettings)))
+    if (Either.isRight(result)) {
+      environment = { ...result.right, invalid: undefined }
+    } else {
+      const fallback = resolve({}, noVariables)
+      environment = { ...fallback, invalid: result.left }
+      Effect.runSync(
+        Effect.logError(
+          `intelligent-retry: ${result.left.message}; every withIntelligentRetry run dies with this error until it is fixed`
+        )
+      )
+    }
+  }
+  return environment
+}
+
+/** The settings object is not read from the environment by default: only the documented variables are. */
+const readEmptySettings: Effect.Effect<Settings, InvalidPolicyError> = Effect.succeed({})
+
+const noVariables: VariableValues = {
+  enabled: undefined,
+  defaultMaxRetries: undefined,
+  defaultBaseDelay: undefined,
+  networkMaxRetries: undefined,
+  apiRateLimitDelay: undefined,
+  logLevel: undefined
+}
+
+/**
+ * The table a run uses: the current one, or, when none was installed (the built-in default), the
+ * table of the environment variables.
+ *
+ * @internal
+ */
+export const currentTable = (current: StrategyTable): StrategyTable =>
+  current === defaults ? fromEnvironment().strategies : current

@@ -29,20 +29,22 @@ import { RetryConfig } from "../RetryConfig.js"
 import { RetryHandoff } from "../RetryErrors.js"
 import type { FailureOutcome } from "../RetryOutcome.js"
 import { RetryOutcome } from "../RetryOutcome.js"
-import type { InvalidPolicyError, RetryPolicy } from "../RetryPolicy.js"
-import { decodeDuration, invalid } from "../RetryPolicy.js"
+import type { RetryPolicy } from "../RetryPolicy.js"
 import type { RetryState } from "../RetryState.js"
 import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
 import { decodeTable, defaults, merge, RetryStrategies } from "../Strategies.js"
 import { classifyWith, hintMillis } from "./classifier.js"
+import { currentTable, fromEnvironment } from "./config.js"
 import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
 import { DEFAULT_MAX_WAIT, show, WAIT_LIMIT } from "./policy.js"
 import { safeCause } from "./redact.js"
 import { fromRun, toRun } from "./retryState.js"
 import { call, get } from "./safe.js"
+import type { InvalidPolicyError } from "./validate.js"
+import { decodeDuration, invalid, unknownOption } from "./validate.js"
 
 /** The task name of a run that gives none. @internal */
 export const DEFAULT_TASK = "default"
@@ -75,7 +77,8 @@ export interface Handoff {
 /** How long `onRetry` and `onFailure` may run by default: 5 seconds, in milliseconds. @internal */
 export const DEFAULT_CALLBACK_TIMEOUT = 5_000
 
-const optionKeys: ReadonlySet<string> = new Set([
+/** @internal */
+export const optionKeys: ReadonlySet<string> = new Set([
   "task",
   "strategies",
   "classify",
@@ -98,15 +101,8 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
   if (typeof options !== "object" || options === null) {
     return fail("options", options, `must be an object, got ${show(options)}`)
   }
-  for (const key of Object.keys(options)) {
-    if (!optionKeys.has(key)) {
-      return fail(
-        `options.${key}`,
-        (options as any)[key],
-        `is not an option of withIntelligentRetry (${[...optionKeys].join(", ")}), got ${show((options as any)[key])}`
-      )
-    }
-  }
+  const unknown = unknownOption(options, optionKeys, "withIntelligentRetry")
+  if (unknown !== undefined) return Either.left(unknown)
   const {
     budgetKey,
     byTag,
@@ -405,7 +401,7 @@ class Run<A, E, R> {
 }
 
 const tableOf = (context: Context.Context<never>, overrides: Partial<StrategyTable> | undefined): StrategyTable => {
-  const current = Context.get(context, RetryStrategies)
+  const current = currentTable(Context.get(context, RetryStrategies))
   return overrides === undefined ? current : { ...current, ...overrides }
 }
 
@@ -418,6 +414,8 @@ const retrying = <A, E, R>(
   Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E>) => {
     const context = fiber.currentContext
     const settings = Context.get(context, RetryConfig)
+    const environment = fromEnvironment()
+    if (environment.invalid !== undefined && settings === environment.settings) return Effect.die(environment.invalid)
     const classifier = Context.get(context, RetryClassifier)
     const maxWait = waitCeiling(settings.maxWait)
     if (Either.isLeft(maxWait)) return Effect.die(maxWait.left)
@@ -536,5 +534,5 @@ export const strategyFor = (
 export const currentStrategyFor = (error: unknown): Effect.Effect<StrategyChoice> =>
   Effect.contextWith((context: Context.Context<never>) => {
     const category = classifyWith(error, Context.get(context, RetryClassifier))
-    return { category, policy: Context.get(context, RetryStrategies)[category] }
+    return { category, policy: currentTable(Context.get(context, RetryStrategies))[category] }
   })

@@ -8,12 +8,12 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories } from "../ErrorCategory.js"
-import type { InvalidPolicyError } from "../RetryPolicy.js"
-import { invalid } from "../RetryPolicy.js"
 import type { RetryState } from "../RetryState.js"
 import type { RunState } from "./plan.js"
 import { show } from "./policy.js"
 import * as RetryStateSchema from "./retryStateSchema.js"
+import type { InvalidPolicyError } from "./validate.js"
+import { invalid } from "./validate.js"
 
 type Counts = { -readonly [K in ErrorCategory]?: number }
 

@@ -2,6 +2,7 @@
  * Regressions of the defects found by probing the library from outside (issue 13): each test here
  * failed before its fix. docs/reliability.md lists them.
  */
+import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Classifier,
@@ -16,19 +17,7 @@ import {
   TemporaryError,
   withIntelligentRetry
 } from "@intelligent-retry/core"
-import {
-  Cause,
-  ConfigProvider,
-  Duration,
-  Effect,
-  Either,
-  Exit,
-  Fiber,
-  type Layer,
-  Logger,
-  Option,
-  TestClock
-} from "effect"
+import { Cause, ConfigProvider, Duration, Effect, Either, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -613,7 +602,9 @@ describe("secrets and input hygiene in configuration", () => {
       const file = path.join(dir, "settings.json")
       try {
         fs.writeFileSync(file, "\uFEFF" + JSON.stringify({ DEFAULT_STRATEGY: "tracking", ENABLED: false }), "utf8")
-        const settings = yield* RetryConfig.pipe(Effect.provide(RetryConfig.layerFromJsonFile(file)))
+        const settings = yield* RetryConfig.pipe(
+          Effect.provide(RetryConfig.layerFromJsonFile(file).pipe(Layer.provide(NodeFileSystem.layer)))
+        )
         expect(settings.enabled).toBe(false)
       } finally {
         fs.rmSync(dir, { recursive: true, force: true })

@@ -117,17 +117,8 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
   if (typeof options !== "object" || options === null) {
     throw invalid("options", options, `must be an object, got ${show(options)}`)
   }
-  for (const key of Object.keys(options)) {
-    if (!optionKeys.has(key)) {
-      throw invalid(
-        `options.${key}`,
-        (options as any)[key],
-        `is not an option of IntelligentHttpClient.withIntelligentRetry (${[...optionKeys].join(", ")}), got ${
-          show((options as any)[key])
-        }`
-      )
-    }
-  }
+  const unknown = RetryPolicy.unknownOption(options, optionKeys, "IntelligentHttpClient.withIntelligentRetry")
+  if (unknown !== undefined) throw unknown
   const {
     budgetKey,
     classify,

@@ -9,7 +9,6 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { categories, type ErrorCategory, outcomes, RetryStats } from "@intelligent-retry/core"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
@@ -24,6 +23,9 @@ export const tablesOf = (prefix: string): Tables => ({
   minutes: `${prefix}minutes`,
   outcomes: `${prefix}outcomes`,
   samples: `${prefix}samples`,
+  totals: `${prefix}totals`,
+  outcomeTotals: `${prefix}outcome_totals`,
+  batches: `${prefix}batches`,
   migrations: `${prefix}migrations`
 })
 
@@ -63,6 +65,30 @@ const createTables = (t: Tables) =>
   attempt INTEGER NOT NULL
 )`
     yield* sql`CREATE INDEX IF NOT EXISTS ${sql(`${t.samples}_by_time`)} ON ${sql(t.samples)} (time)`
+    // running totals of what the minute tables hold, kept in the same transactions: analysis
+    // reads one row per task and category, whatever the number of minutes
+    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(t.totals)} (
+  task TEXT NOT NULL,
+  category TEXT NOT NULL,
+  failures BIGINT NOT NULL DEFAULT 0,
+  retries BIGINT NOT NULL DEFAULT 0,
+  wait_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+  recovered_one BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (task, category)
+)`
+    // the batches applied, so that a batch sent twice (a write that timed out, then committed) counts once
+    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(t.batches)} (
+  id TEXT NOT NULL PRIMARY KEY,
+  written_at BIGINT NOT NULL
+)`
+    yield* sql`CREATE INDEX IF NOT EXISTS ${sql(`${t.batches}_by_time`)} ON ${sql(t.batches)} (written_at)`
+    yield* sql`CREATE TABLE IF NOT EXISTS ${sql(t.outcomeTotals)} (
+  task TEXT NOT NULL,
+  category TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  runs BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (task, category, outcome)
+)`
   })
 
 /**
@@ -177,6 +203,62 @@ export const preAggregate = (
 }
 
 /**
+ * Adds minute rows (negative ones to subtract) to the running totals, pre-aggregated by task and
+ * category. Runs inside the caller's transaction.
+ *
+ * @internal
+ */
+export const addTotals = (
+  t: Tables,
+  minutes: ReadonlyArray<Omit<MinuteRow, "minute">>,
+  outcomeRows: ReadonlyArray<Omit<OutcomeRow, "minute">>
+): Effect.Effect<void, SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const totals = new Map<string, Omit<MinuteRow, "minute">>()
+    for (const r of minutes) {
+      const k = `${r.category}\u0000${r.task}`
+      const row = totals.get(k)
+      if (row === undefined) {
+        totals.set(k, {
+          task: r.task,
+          category: r.category,
+          failures: r.failures,
+          retries: r.retries,
+          wait_ms: r.wait_ms,
+          recovered_one: r.recovered_one
+        })
+      } else {
+        row.failures += r.failures
+        row.retries += r.retries
+        row.wait_ms += r.wait_ms
+        row.recovered_one += r.recovered_one
+      }
+    }
+    const runs = new Map<string, Omit<OutcomeRow, "minute">>()
+    for (const r of outcomeRows) {
+      const k = `${r.category}\u0000${r.outcome}\u0000${r.task}`
+      const row = runs.get(k)
+      if (row === undefined) runs.set(k, { task: r.task, category: r.category, outcome: r.outcome, runs: r.runs })
+      else row.runs += r.runs
+    }
+    const tt = sql(t.totals)
+    const ot = sql(t.outcomeTotals)
+    for (const rows of chunks([...totals.values()], ROWS_PER_STATEMENT)) {
+      yield* sql`INSERT INTO ${tt} ${sql.insert(rows)}
+ON CONFLICT (task, category) DO UPDATE SET
+  failures = ${tt}.failures + excluded.failures,
+  retries = ${tt}.retries + excluded.retries,
+  wait_ms = ${tt}.wait_ms + excluded.wait_ms,
+  recovered_one = ${tt}.recovered_one + excluded.recovered_one`
+    }
+    for (const rows of chunks([...runs.values()], ROWS_PER_STATEMENT)) {
+      yield* sql`INSERT INTO ${ot} ${sql.insert(rows)}
+ON CONFLICT (task, category, outcome) DO UPDATE SET runs = ${ot}.runs + excluded.runs`
+    }
+  })
+
+/**
  * SQLite answers `SQLITE_BUSY` at once when another process holds the write lock (libsql opens
  * its connections without a busy timeout): such a write is tried again a few times, briefly.
  *
@@ -213,9 +295,14 @@ export const write = (
     const { minutes, outcomes: outcomeRows } = preAggregate(batch.aggregates)
     const m = sql(t.minutes)
     const o = sql(t.outcomes)
+    const now = yield* Clock.currentTimeMillis
     yield* retryBusy(Effect.zipRight(
       busyTimeout,
       sql.withTransaction(Effect.gen(function*() {
+        const fresh = yield* sql`INSERT INTO ${sql(t.batches)} ${sql.insert({ id: batch.id, written_at: now })}
+ON CONFLICT (id) DO NOTHING RETURNING id`
+        // applied already: its first write committed after the writer stopped waiting
+        if (fresh.length === 0) return
         for (const rows of chunks(minutes, ROWS_PER_STATEMENT)) {
           yield* sql`INSERT INTO ${m} ${sql.insert(rows)}
 ON CONFLICT (task, category, minute) DO UPDATE SET
@@ -228,6 +315,7 @@ ON CONFLICT (task, category, minute) DO UPDATE SET
           yield* sql`INSERT INTO ${o} ${sql.insert(rows)}
 ON CONFLICT (task, category, minute, outcome) DO UPDATE SET runs = ${o}.runs + excluded.runs`
         }
+        yield* addTotals(t, minutes, outcomeRows)
         for (const rows of chunks(batch.samples, ROWS_PER_STATEMENT)) {
           yield* sql`INSERT INTO ${sql(t.samples)} ${
             sql.insert(rows.map((s) => ({
@@ -296,18 +384,27 @@ const knownOutcomes: ReadonlySet<string> = new Set(outcomes)
  */
 export const counters = (
   t: Tables,
-  task: string | undefined
+  task: string | undefined,
+  byTask: boolean
 ): Effect.Effect<Array<RetryStats.CategoryCounters>, SqlError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const where = task === undefined ? sql`` : sql`WHERE task = ${task}`
-    const [minuteRows, outcomeRows] = yield* Effect.all([
-      sql`SELECT task, category, SUM(failures) AS failures, SUM(retries) AS retries, SUM(wait_ms) AS wait_ms,
-  SUM(recovered_one) AS recovered_one
-FROM ${sql(t.minutes)} ${where} GROUP BY task, category`,
-      sql`SELECT task, category, outcome, SUM(runs) AS runs FROM ${sql(t.outcomes)} ${where}
-GROUP BY task, category, outcome`
-    ])
+    // for one answer over all tasks, the database sums: a few rows come back, not one per task
+    const [minuteRows, outcomeRows] = yield* Effect.all(
+      byTask
+        ? [
+          sql`SELECT task, category, failures, retries, wait_ms, recovered_one FROM ${sql(t.totals)} ${where}`,
+          sql`SELECT task, category, outcome, runs FROM ${sql(t.outcomeTotals)} ${where}`
+        ]
+        : [
+          sql`SELECT '' AS task, category, SUM(failures) AS failures, SUM(retries) AS retries,
+  SUM(wait_ms) AS wait_ms, SUM(recovered_one) AS recovered_one FROM ${sql(t.totals)} ${where} GROUP BY category`,
+          sql`SELECT '' AS task, category, outcome, SUM(runs) AS runs FROM ${sql(t.outcomeTotals)} ${where}
+GROUP BY category, outcome`
+        ],
+      { concurrency: "unbounded" }
+    )
     const byKey = new Map<string, {
       task: string
       category: ErrorCategory | "none"
@@ -353,7 +450,7 @@ export const earliest = (
     const [a, b] = yield* Effect.all([
       sql`SELECT MIN(minute) AS first FROM ${sql(t.minutes)} ${where}`,
       sql`SELECT MIN(minute) AS first FROM ${sql(t.outcomes)} ${where}`
-    ])
+    ], { concurrency: "unbounded" })
     const firsts = [...(yield* decode(First, a, "minute")), ...(yield* decode(First, b, "outcome"))]
       .map((r) => r.first)
       .filter((x): x is number => x !== null)
@@ -384,7 +481,12 @@ ORDER BY time DESC LIMIT ${limit}`
 export const analyze = (t: Tables, task: string | undefined) =>
   Effect.gen(function*() {
     const name = task === undefined ? undefined : RetryStats.storedTaskName(task)
-    const [list, first, now] = yield* Effect.all([counters(t, name), earliest(t, name), Clock.currentTimeMillis])
+    const [list, first, now] = yield* Effect.all(
+      [counters(t, name, false), earliest(t, name), Clock.currentTimeMillis],
+      {
+        concurrency: "unbounded"
+      }
+    )
     return RetryStats.analysisFromCounters(task, list, windowOf(first, now))
   })
 
@@ -392,11 +494,11 @@ export const analyze = (t: Tables, task: string | undefined) =>
 export const statistics = (t: Tables, sampleSize: number) =>
   Effect.gen(function*() {
     const [list, first, recent, now] = yield* Effect.all([
-      counters(t, undefined),
+      counters(t, undefined, true),
       earliest(t, undefined),
       samples(t, sampleSize),
       Clock.currentTimeMillis
-    ])
+    ], { concurrency: "unbounded" })
     return RetryStats.statisticsFromCounters(list, recent, windowOf(first, now))
   })
 
@@ -447,22 +549,59 @@ export const cleanup = (t: Tables, olderThanMillis: number, batchSize: number) =
     const now = yield* Clock.currentTimeMillis
     const cutoff = now - olderThanMillis
     // a bucket goes when it ends at or before the cutoff, as in the memory store
-    const lastStart = Math.max(Math.floor(cutoff / MINUTE) * MINUTE - MINUTE, Number.MIN_SAFE_INTEGER)
+    const lastStart = Math.max(cutoff - MINUTE, Number.MIN_SAFE_INTEGER)
     let failures = 0
+    // each batch: delete, and subtract what was deleted from the totals, in one transaction
     for (;;) {
-      const rows = yield* sql`DELETE FROM ${sql(t.minutes)} WHERE (task, category, minute) IN (
+      const n = yield* retryBusy(Effect.zipRight(
+        busyTimeout,
+        sql.withTransaction(Effect.gen(function*() {
+          const rows = yield* sql`DELETE FROM ${sql(t.minutes)} WHERE (task, category, minute) IN (
   SELECT task, category, minute FROM ${sql(t.minutes)} WHERE minute <= ${lastStart} LIMIT ${batchSize}
-) RETURNING failures`
-      for (const r of yield* decode(Schema.Struct({ failures: Num }), rows, "deleted")) failures += r.failures
-      if (rows.length < batchSize) break
+) RETURNING task, category, failures, retries, wait_ms, recovered_one`
+          const deleted = yield* decode(MinuteSums, rows, "deleted")
+          yield* addTotals(
+            t,
+            deleted.map((r) => ({
+              task: r.task,
+              category: r.category,
+              failures: -r.failures,
+              retries: -r.retries,
+              wait_ms: -r.wait_ms,
+              recovered_one: -r.recovered_one
+            })),
+            []
+          )
+          for (const r of deleted) failures += r.failures
+          return rows.length
+        }))
+      ))
+      if (n < batchSize) break
     }
     for (;;) {
-      const rows = yield* sql`DELETE FROM ${sql(t.outcomes)} WHERE (task, category, minute, outcome) IN (
+      const n = yield* retryBusy(Effect.zipRight(
+        busyTimeout,
+        sql.withTransaction(Effect.gen(function*() {
+          const rows = yield* sql`DELETE FROM ${sql(t.outcomes)} WHERE (task, category, minute, outcome) IN (
   SELECT task, category, minute, outcome FROM ${sql(t.outcomes)} WHERE minute <= ${lastStart} LIMIT ${batchSize}
-) RETURNING runs`
+) RETURNING task, category, outcome, runs`
+          const deleted = yield* decode(OutcomeSums, rows, "deleted")
+          yield* addTotals(t, [], deleted.map((r) => ({ ...r, runs: -r.runs })))
+          return rows.length
+        }))
+      ))
+      if (n < batchSize) break
+    }
+    // totals left at zero: their task no longer appears
+    yield* sql`DELETE FROM ${sql(t.totals)} WHERE failures = 0 AND retries = 0 AND wait_ms = 0 AND recovered_one = 0`
+    yield* sql`DELETE FROM ${sql(t.outcomeTotals)} WHERE runs = 0`
+    const lowerTime = Math.max(cutoff, Number.MIN_SAFE_INTEGER)
+    for (;;) {
+      const rows = yield* sql`DELETE FROM ${sql(t.batches)} WHERE id IN (
+  SELECT id FROM ${sql(t.batches)} WHERE written_at < ${lowerTime} LIMIT ${batchSize}
+) RETURNING id`
       if (rows.length < batchSize) break
     }
-    const lowerTime = Math.max(cutoff, Number.MIN_SAFE_INTEGER)
     for (;;) {
       const rows = yield* sql.onDialectOrElse({
         pg: () =>
@@ -478,6 +617,3 @@ export const cleanup = (t: Tables, olderThanMillis: number, batchSize: number) =
     }
     return failures
   })
-
-/** @internal */
-export const durationToMillis = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d))

@@ -6,9 +6,12 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type { DeliveryOptions, RetryStatsSink } from "../../RetryStats.js"
 import * as metrics from "../metrics.js"
@@ -94,6 +97,8 @@ export const makeWithSink = (
     const outbox = new Outbox(delivery.maxPending)
     store.outbox = outbox
     const lock = yield* Effect.makeSemaphore(1)
+    // identifies this store's batches (with a sequence number) for sinks that apply a batch once
+    const storeId = (yield* Random.nextInt).toString(36) + (yield* Clock.currentTimeMillis).toString(36)
     let reportedAggregates = 0
     let reportedSamples = 0
     const reportDrops = Effect.suspend(() => {
@@ -115,16 +120,17 @@ export const makeWithSink = (
     const writeAll: Effect.Effect<boolean> = lock.withPermits(1)(Effect.suspend(() => {
       const step: Effect.Effect<boolean> = Effect.suspend(() => {
         if (outbox.aggregates.length === 0 && outbox.samples.length === 0) return Effect.succeed(true)
-        const aggregates = outbox.aggregates.slice(0, delivery.batchSize)
-        const samples = outbox.samples.slice(0, delivery.batchSize)
-        return Effect.suspend(() => sink.write({ aggregates, samples })).pipe(
+        const batch = outbox.take(delivery.batchSize, storeId)
+        // disconnected: a write stuck in an uninterruptible region still times out here (it may
+        // commit later: the batch keeps its id, so an idempotent sink applies it once)
+        return Effect.disconnect(Effect.suspend(() => sink.write(batch))).pipe(
           Effect.timeoutFail({
             duration: Duration.millis(delivery.writeTimeoutMillis),
             onTimeout: () => new Error(`the sink did not answer within ${delivery.writeTimeoutMillis} ms`)
           }),
           Effect.matchCauseEffect({
             onSuccess: () => {
-              outbox.commit(aggregates.length, samples.length)
+              outbox.commit()
               return Effect.zipRight(Metric.increment(ok), step)
             },
             onFailure: (cause) => {
@@ -145,21 +151,26 @@ export const makeWithSink = (
       })
       return Effect.zipLeft(step, reportDrops)
     }))
-    store.deliver = Effect.asVoid(writeAll)
+    // a flush whose write fails wakes the delivery fiber, which then retries with backoff instead
+    // of waiting for the next bucket boundary
+    const wake = yield* Queue.sliding<void>(1)
+    store.deliver = Effect.flatMap(writeAll, (written) => written ? Effect.void : Queue.offer(wake, undefined))
 
     const width = options.bucketWidthMillis
+    const pending = () => outbox.aggregates.length > 0 || outbox.samples.length > 0
     const loop = (backoff: number, failing: boolean): Effect.Effect<never> =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
-        const boundary = (Math.floor(now / width) + 1) * width
-        const wait = failing ? Math.min(backoff, Math.max(1, boundary - now)) : Math.max(1, boundary - now)
-        return Effect.sleep(Duration.millis(wait))
+        const toBoundary = Math.max(1, (Math.floor(now / width) + 1) * width - now)
+        const wait = pending() ? Math.min(backoff, toBoundary) : toBoundary
+        return Effect.raceFirst(Effect.sleep(Duration.millis(wait)), Queue.take(wake))
       }).pipe(
         Effect.zipRight(Effect.clockWith((clock) => {
           const now = clock.unsafeCurrentTimeMillis()
           return Effect.tap(store.fold(now), () => outbox.handOff(Math.floor(now / width)))
         })),
         Effect.zipRight(writeAll),
+        // the first retry waits `retryBase`, then the wait doubles up to `retryMax`
         Effect.flatMap((written) =>
           written
             ? loop(delivery.retryBaseMillis, false)

@@ -5,7 +5,7 @@
  * @internal
  */
 import { outcomes } from "../../RetryOutcome.js"
-import type { DeliveryStatus, ErrorSample, MinuteAggregate } from "../../RetryStats.js"
+import type { DeliveryStatus, ErrorSample, MinuteAggregate, SinkBatch } from "../../RetryStats.js"
 import type { Bucket } from "./bucket.js"
 import { C, columnName, COLUMNS, F_OUTCOMES, F_RECOVERED_ONE, F_RETRIES, F_WAIT, STRIDE } from "./layout.js"
 
@@ -115,12 +115,31 @@ export class Outbox {
     this.openSamples = []
   }
 
-  /** Removes the first `aggregates` and `samples` entries, written by the sink. */
-  commit(aggregates: number, samples: number): void {
-    this.aggregates = this.aggregates.slice(aggregates)
-    this.samples = this.samples.slice(samples)
-    this.writtenAggregates += aggregates
-    this.writtenSamples += samples
+  /** The batch being written: sent again, unchanged and with its id, until it is written. */
+  private inflight: SinkBatch | undefined = undefined
+  private sequence = 0
+
+  /** The next batch to write: the one in flight, or the first `size` entries of each queue. */
+  take(size: number, storeId: string): SinkBatch {
+    if (this.inflight === undefined) {
+      this.inflight = {
+        id: `${storeId}-${this.sequence++}`,
+        aggregates: this.aggregates.slice(0, size),
+        samples: this.samples.slice(0, size)
+      }
+    }
+    return this.inflight
+  }
+
+  /** The batch in flight was written: removes its entries. */
+  commit(): void {
+    const batch = this.inflight
+    if (batch === undefined) return
+    this.inflight = undefined
+    this.aggregates = this.aggregates.slice(batch.aggregates.length)
+    this.samples = this.samples.slice(batch.samples.length)
+    this.writtenAggregates += batch.aggregates.length
+    this.writtenSamples += batch.samples.length
   }
 
   status(): DeliveryStatus {
