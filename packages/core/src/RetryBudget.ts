@@ -231,8 +231,9 @@ export interface RetryBudgetSettings {
  * @since 0.1.0
  * @category constructors
  */
-export const decodeOptions = (options: RetryBudgetOptions = {}): Effect.Effect<RetryBudgetSettings, InvalidPolicyError> =>
-  internal.validate(options)
+export const decodeOptions = (
+  options: RetryBudgetOptions = {}
+): Effect.Effect<RetryBudgetSettings, InvalidPolicyError> => internal.validate(options)
 
 /**
  * What one failed attempt withdraws under `settings`.
