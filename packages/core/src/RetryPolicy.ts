@@ -12,6 +12,11 @@
  * | `retry_with_backoff` | `min(maxDelay, baseDelay × backoffFactor^n)` |
  * | `no_retry` (or `maxRetries: 0`) | no retry: the original error surfaces at once |
  *
+ * `retry_with_delay` and `retry_with_backoff` share the formula on purpose: the guide's rate-limit
+ * strategy is a delay that grows (factor 2: 5, 10, 20 minutes). The name records the intent, a
+ * cool-down imposed by the other side versus backing off from a struggling resource; a fixed
+ * cool-down is `retry_with_delay` with `backoffFactor: 1`.
+ *
  * Jitter then draws from Effect's `Random`: `true` or `"full"` uniformly from [0, wait];
  * `"equal"` from [wait/2, wait]; `"decorrelated"` is `min(maxDelay, uniform(baseDelay, 3 ×
  * previous wait))`. Waits are whole milliseconds. A server hint raises the wait to at least the
