@@ -36,6 +36,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { dual } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
 import * as plan from "./internal/plan.js"
 import * as internal from "./internal/policy.js"
@@ -309,7 +310,10 @@ export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Dura
  * @since 0.1.0
  * @category combinators
  */
-export const scale = (policy: RetryPolicy, factor: number): RetryPolicy => {
+export const scale: {
+  (factor: number): (policy: RetryPolicy) => RetryPolicy
+  (policy: RetryPolicy, factor: number): RetryPolicy
+} = dual(2, (policy: RetryPolicy, factor: number): RetryPolicy => {
   if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 0)) {
     throw invalid("timeScale", factor, `must be a finite number > 0, got ${internal.show(factor)}`)
   }
@@ -318,4 +322,4 @@ export const scale = (policy: RetryPolicy, factor: number): RetryPolicy => {
     baseDelay: Duration.times(policy.baseDelay, factor),
     maxDelay: Duration.times(policy.maxDelay, factor)
   }
-}
+})

@@ -9,6 +9,7 @@
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
 import type { ClassifierOptions } from "./Classifier.js"
@@ -361,11 +362,14 @@ export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<St
  * @since 0.1.0
  * @category tables
  */
-export const merge = (
-  base: StrategyTable,
-  overrides: StrategyTableInput
-): Either.Either<StrategyTable, InvalidPolicyError> =>
-  Either.map(decodeTable(overrides), (decoded) => ({ ...base, ...decoded }))
+export const merge: {
+  (overrides: StrategyTableInput): (base: StrategyTable) => Either.Either<StrategyTable, InvalidPolicyError>
+  (base: StrategyTable, overrides: StrategyTableInput): Either.Either<StrategyTable, InvalidPolicyError>
+} = dual(
+  2,
+  (base: StrategyTable, overrides: StrategyTableInput): Either.Either<StrategyTable, InvalidPolicyError> =>
+    Either.map(decodeTable(overrides), (decoded) => ({ ...base, ...decoded }))
+)
 
 /**
  * A table with every policy's delays multiplied by `factor` (see `RetryPolicy.scale`): with
@@ -383,8 +387,16 @@ export const merge = (
  * @since 0.1.0
  * @category tables
  */
-export const scale = <T extends Partial<StrategyTable>>(table: T, factor: number): T =>
-  Object.fromEntries(Object.entries(table).map(([category, policy]) => [category, scalePolicy(policy!, factor)])) as T
+export const scale: {
+  (factor: number): <T extends Partial<StrategyTable>>(table: T) => T
+  <T extends Partial<StrategyTable>>(table: T, factor: number): T
+} = dual(
+  2,
+  <T extends Partial<StrategyTable>>(table: T, factor: number): T =>
+    Object.fromEntries(
+      Object.entries(table).map(([category, policy]) => [category, scalePolicy(policy!, factor)])
+    ) as T
+)
 
 /**
  * The strategy table `withIntelligentRetry` uses, as a `Context.Reference`. Its default is

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { RetryPolicy, Strategies, strategyFor } from "@intelligent-retry/core"
-import { Duration, Either } from "effect"
+import { Duration, Either, pipe } from "effect"
 
 const summary = (p: RetryPolicy.RetryPolicy) => ({
   decision: p.decision,
@@ -114,5 +114,16 @@ describe("time scale", () => {
         /Invalid timeScale: must be a finite number > 0/
       )
     }
+  })
+})
+
+describe("data-last forms (dual)", () => {
+  it("scale and merge take their subject first or last", () => {
+    const policy = RetryPolicy.make({ decision: "retry_with_delay", baseDelay: "1 minute", maxDelay: "10 minutes" })
+    expect(pipe(policy, RetryPolicy.scale(1 / 60))).toEqual(RetryPolicy.scale(policy, 1 / 60))
+    expect(Duration.toMillis(RetryPolicy.scale(1 / 60)(policy).baseDelay)).toBe(1000)
+    expect(pipe(Strategies.tracking, Strategies.scale(0.5))).toEqual(Strategies.scale(Strategies.tracking, 0.5))
+    const overrides = { data_error: { decision: "retry_immediately" } } as const
+    expect(Strategies.merge(overrides)(Strategies.defaults)).toEqual(Strategies.merge(Strategies.defaults, overrides))
   })
 })
