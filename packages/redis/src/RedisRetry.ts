@@ -10,6 +10,8 @@
  *   hot path. A failed attempt consults Redis under `timeout` (default 100 ms).
  * - A server hint seen by any process holds the first attempts of every process's runs for the same
  *   key until it expires (published on a channel; each process keeps a local copy).
+ * - Circuit breakers (`withCircuitBreaker`) are shared too: one process's open breaker sheds every
+ *   process's runs, and one run of the fleet probes after a break (see `RedisCircuitBreaker`).
  * - Redis down, slow or failing: decisions fall back to a local budget with the same configuration
  *   (which has followed every failure of this process), logged once and counted in the metric
  *   `intelligent_retry_redis_fallbacks_total{feature}`; nothing blocks and no run fails because
@@ -31,7 +33,7 @@
  *
  * @since 0.1.0
  */
-import type { InvalidPolicyError, RetryBudget, RetryCooldown } from "@intelligent-retry/core"
+import type { CircuitBreaker, InvalidPolicyError, RetryBudget, RetryCooldown } from "@intelligent-retry/core"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -73,8 +75,9 @@ export interface Store {
 }
 
 /**
- * The budget (`RetryBudget.RetryBudget`) and the cool-downs (`RetryCooldown.RetryCooldown`) on
- * Redis; every run under the layer opts in to cool-downs. Invalid options fail the layer with an
+ * The budget (`RetryBudget.RetryBudget`), the cool-downs (`RetryCooldown.RetryCooldown`) and the
+ * circuit breakers (`CircuitBreaker.CircuitBreaker`) on Redis; every run under the layer opts in to
+ * cool-downs. Invalid options fail the layer with an
  * `InvalidPolicyError`; an unreachable Redis does not (runs fall back).
  *
  * @since 0.1.0
@@ -82,7 +85,10 @@ export interface Store {
  */
 export const layer: (
   options: Options
-) => Layer.Layer<RetryBudget.RetryBudget | RetryCooldown.RetryCooldown, InvalidPolicyError> = internal.layer
+) => Layer.Layer<
+  RetryBudget.RetryBudget | RetryCooldown.RetryCooldown | CircuitBreaker.CircuitBreaker,
+  InvalidPolicyError
+> = internal.layer
 
 /**
  * The store on a client you manage, for `Effect.provideService` or to read its health.

@@ -19,7 +19,8 @@ import * as Layer from "effect/Layer"
 import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import type { Options as PublicOptions, Store } from "../RedisCircuitBreaker.js"
-import { client, validate } from "./connection.js"
+import type { Guard } from "./connection.js"
+import { client, fellBack, guard, validate } from "./connection.js"
 
 export { client, DEFAULT_PREFIX, validate } from "./connection.js"
 
@@ -137,8 +138,7 @@ export interface Health {
 export const make = (options: Options): CircuitBreaker.CircuitBreakerService & { readonly health: () => Health } => {
   const { client, keyPrefix, timeoutMillis } = options
   const local = CircuitBreaker.makeCircuits()
-  let fallbacks = 0
-  let warned = false
+  const fallback: Guard = guard("circuit_breaker", timeoutMillis)
   const keyOf = (key: string) => `${keyPrefix}cb:${key}`
 
   /** By SHA once Redis has the script (one round trip, no script text); loaded on `NOSCRIPT`. */
@@ -152,7 +152,10 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
     }
   }
 
-  /** Runs a script; on any failure or after the timeout, `orElse` (logged once, counted). */
+  /**
+   * Runs a script; on any failure or after the timeout, `orElse`: logged once, counted in
+   * `intelligent_retry_redis_fallbacks_total{feature="circuit_breaker"}`.
+   */
   const script = <A>(
     source: string,
     key: string,
@@ -163,19 +166,7 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
     Effect.tryPromise(() => evaluate(source, keyOf(key), args)).pipe(
       Effect.timeout(Duration.millis(timeoutMillis)),
       Effect.map(decode),
-      Effect.catchAllCause((cause) => {
-        fallbacks++
-        if (warned) return orElse()
-        warned = true
-        return Effect.zipRight(
-          Effect.logWarning(
-            "intelligent-retry: Redis is unavailable for circuit breakers; using in-process breakers until it " +
-              "answers again (logged once; counted)",
-            cause
-          ),
-          orElse()
-        )
-      })
+      Effect.catchAllCause((cause) => Effect.zipRight(fellBack(fallback, cause), orElse()))
     )
 
   const localAcquire = (key: string, settings: Settings, clock: Clock.Clock): Effect.Effect<Admission> =>
@@ -255,7 +246,7 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
         () => Effect.sync(() => local.get(key, defaultsFor(key)).name),
         (reply) => (reply === "open" || reply === "half_open" ? reply : "closed")
       ),
-    health: () => ({ fallbacks })
+    health: () => ({ fallbacks: fallback.count })
   }
 }
 

@@ -15,7 +15,7 @@
  * @internal
  */
 import type { InvalidPolicyError } from "@intelligent-retry/core"
-import { RetryBudget, RetryCooldown, RetryPolicy } from "@intelligent-retry/core"
+import { CircuitBreaker, RetryBudget, RetryCooldown, RetryPolicy } from "@intelligent-retry/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -24,6 +24,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
 import type { Options } from "../RedisRetry.js"
+import * as breaker from "./circuitBreaker.js"
 import type { Guard } from "./connection.js"
 import { client as connect, guard, guarded, validate, validateUrl } from "./connection.js"
 
@@ -198,7 +199,10 @@ export const store = (
 /** @internal */
 export const layer = (
   options: Options
-): Layer.Layer<RetryBudget.RetryBudget | RetryCooldown.RetryCooldown, InvalidPolicyError> =>
+): Layer.Layer<
+  RetryBudget.RetryBudget | RetryCooldown.RetryCooldown | CircuitBreaker.CircuitBreaker,
+  InvalidPolicyError
+> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       if (typeof options !== "object" || options === null) {
@@ -210,8 +214,12 @@ export const layer = (
       const { url: _, ...rest } = options
       const redis = yield* connect(url)
       const s = yield* store(redis, rest)
+      // circuit breakers on the same client and prefix (`<prefix>cb:<key>`)
+      const { keyPrefix, timeoutMillis } = yield* validate(rest)
+      const breakers: CircuitBreaker.CircuitBreakerService = breaker.make({ client: redis, keyPrefix, timeoutMillis })
       return Context.make(RetryBudget.RetryBudget, s.budget as RetryBudget.RetryBudgetService | undefined).pipe(
-        Context.add(RetryCooldown.RetryCooldown, s.cooldown)
+        Context.add(RetryCooldown.RetryCooldown, s.cooldown),
+        Context.add(CircuitBreaker.CircuitBreaker, breakers)
       )
     })
   )
