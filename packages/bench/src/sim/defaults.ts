@@ -28,7 +28,9 @@ const occ = table({
 const contended = library("intelligent-retry, full jitter (5 ms)", occ, {}, "default budget")
 
 export interface DefaultsReport {
-  readonly outage: ReadonlyArray<{ load: number; policy: string; recoveryMs: number | undefined; amplification: number }>
+  readonly outage: ReadonlyArray<
+    { load: number; policy: string; recoveryMs: number | undefined; amplification: number }
+  >
   readonly rateLimit: ReadonlyArray<
     { variant: string; policy: string; timeMs: number; early: number; dropped: number; completed: number }
   >
