@@ -23,6 +23,10 @@ import { assemble, parts, runPart, simulate } from "./sim/index.js"
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
+// Every scheduled retry is logged at INFO by default: a benchmark of failing runs would time the
+// console. The environment is read once per process, on first use, so this is set before any run.
+process.env.INTELLIGENT_RETRY_LOG_LEVEL ??= "none"
+
 const writeJson = (name: string, value: unknown) => {
   mkdirSync(resultsDir, { recursive: true })
   const file = path.join(resultsDir, name)

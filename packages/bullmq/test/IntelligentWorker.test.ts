@@ -381,5 +381,11 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
     expect(() => IntelligentWorker.processor(() => Effect.void, { maxAttempts: 0 })).toThrow(/maxAttempts/)
     expect(() => IntelligentWorker.processor(() => Effect.void, { lockDuration: "0 millis" })).toThrow(/lockDuration/)
     expect(() => IntelligentWorker.processor(() => Effect.void, { bogus: 1 } as any)).toThrow(/bogus/)
+    expect(() => IntelligentWorker.processor(() => Effect.void, { runtime: {} as any, layer: Layer.empty }))
+      .toThrow(/runtime/)
+    // data-last, like the rest of the library
+    const processor = IntelligentWorker.processor({ after: "1 second" })((job: Job<number>) => Effect.succeed(job.data))
+    expect(typeof processor).toBe("function")
+    expect(typeof processor.dispose).toBe("function")
   })
 })

@@ -44,7 +44,12 @@ export const ensureBuilt = async (): Promise<void> => {
       fs.mkdirSync(lock)
       break
     } catch {
-      if (Date.now() > deadline) throw new Error(`ensureBuilt: ${lock} held for too long; remove it if no test runs`)
+      // a lock left by a run that was killed while building: a build takes well under 3 minutes
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
+      if (age > 180_000) fs.rmSync(lock, { recursive: true, force: true })
+      else if (Date.now() > deadline) {
+        throw new Error(`ensureBuilt: ${lock} held for too long; remove it if no test runs`)
+      }
       await sleep(200)
     }
   }

@@ -13,7 +13,7 @@ import {
   TemporaryError,
   withIntelligentRetry
 } from "@intelligent-retry/core"
-import { Effect } from "effect"
+import { Effect, Logger, LogLevel } from "effect"
 
 export type Step = "network" | "rate" | "data" | "temporary" | "permanent" | "ok"
 
@@ -49,7 +49,11 @@ export const runScripts = (task: string, scripts: ReadonlyArray<ReadonlyArray<St
     return Effect.ignore(
       call.pipe(withIntelligentRetry({ task, strategies: Strategies.scale(Strategies.tracking, SCALE) }))
     )
-  }, { discard: true }).pipe(Effect.provideService(RetryStrategies, Strategies.scale(Strategies.defaults, SCALE)))
+  }, { discard: true }).pipe(
+    Effect.provideService(RetryStrategies, Strategies.scale(Strategies.defaults, SCALE)),
+    // the library's `Retry in …` line for each retry would fill the test's output
+    Logger.withMinimumLogLevel(LogLevel.Warning)
+  )
 
 /** `n` copies of a script. */
 export const times = (n: number, script: ReadonlyArray<Step>): ReadonlyArray<ReadonlyArray<Step>> =>

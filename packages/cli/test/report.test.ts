@@ -10,11 +10,13 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { RetryStats } from "@intelligent-retry/core"
 import { SqlRetryStats } from "@intelligent-retry/sql"
 import type { Layer } from "effect"
-import { Effect, Redacted } from "effect"
+import { Effect, Either, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { describeWithServices, serviceUrl } from "../../../test/services.js"
+import * as Flags from "../src/internal/flags.js"
+import * as SqlFleet from "../src/internal/sqlFleet.js"
 import { ensureBuilt, root, runBin } from "./binary.js"
 import { healthy, outage } from "./fixtures.js"
 
@@ -67,6 +69,12 @@ const suite = (db: () => string, client: () => Layer.Layer<SqlClient.SqlClient, 
     expect(text.stdout).toContain("No critical suggestion (exit code 0).")
     expect(text.stdout).not.toContain("sk_live_4242424242")
 
+    // --since reads the rows of the recent minutes itself: over a span holding everything, the same analysis
+    const recent = await runBin(["report", "--db", db(), "--json", "--since", "1h"])
+    expect(recent.code).toBe(0)
+    const withoutWindow = (a: unknown) => ({ ...settled(a), window: undefined })
+    expect(withoutWindow(JSON.parse(recent.stdout).fleet)).toEqual(withoutWindow(all))
+
     const unknown = await runBin(["report", "--db", db(), "--task", "no_such_task"])
     expect(unknown.code).toBe(0)
     expect(unknown.stdout).toContain(`Nothing recorded for task "no_such_task"`)
@@ -75,6 +83,21 @@ const suite = (db: () => string, client: () => Layer.Layer<SqlClient.SqlClient, 
     expect(check.code).toBe(0)
     expect(check.stdout).toContain(`failed attempts ${all.totalErrors} (threshold 1000)`)
     fs.writeFileSync(path.join(output, `report-healthy-${path.basename(db())}.txt`), text.stdout)
+  }, 60_000)
+
+  it("reads per-minute rows for the charts that add up to the analysis", async () => {
+    const all = await run(SqlRetryStats.analyzeTaskErrors())
+    const rows = await Effect.runPromise(Effect.scoped(Effect.flatMap(
+      SqlFleet.open(Either.getOrThrow(Flags.databaseTarget(db(), root))),
+      (fleet) => fleet.timeline(Date.now() - 3_600_000)
+    )))
+    expect(rows.length).toBeGreaterThan(0)
+    for (const category of Object.keys(all.categoryDistribution) as Array<keyof typeof all.categoryDistribution>) {
+      expect(rows.reduce((n, r) => n + r.failures[category], 0), category).toBe(all.categoryDistribution[category])
+    }
+    for (const outcome of Object.keys(all.outcomes) as Array<keyof typeof all.outcomes>) {
+      expect(rows.reduce((n, r) => n + r.outcomes[outcome], 0), outcome).toBe(all.outcomes[outcome])
+    }
   }, 60_000)
 
   it("exits 2 on a critical suggestion, and check alerts past its thresholds", async () => {
@@ -101,6 +124,17 @@ const suite = (db: () => string, client: () => Layer.Layer<SqlClient.SqlClient, 
     fs.writeFileSync(path.join(output, `report-critical-${path.basename(db())}.txt`), text.stdout)
   }, 60_000)
 }
+
+describe("report on an SQLite file no worker wrote to", () => {
+  it("exits 1, saying the file holds no statistics", async () => {
+    const empty = path.join(output, `empty-${process.pid}.db`)
+    fs.writeFileSync(empty, "")
+    const result = await runBin(["report", "--db", empty])
+    fs.rmSync(empty, { force: true })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain("holds no intelligent-retry statistics")
+  }, 30_000)
+})
 
 describe("report on SQLite", () => {
   const file = path.join(output, `stats-${process.pid}.db`)

@@ -12,11 +12,17 @@
  * | `retry_with_backoff` | `min(maxDelay, baseDelay × backoffFactor^n)` |
  * | `no_retry` (or `maxRetries: 0`) | no retry: the original error surfaces at once |
  *
+ * `retry_with_delay` and `retry_with_backoff` share the formula on purpose: the guide's rate-limit
+ * strategy is a delay that grows (factor 2: 5, 10, 20 minutes). The name records the intent, a
+ * cool-down imposed by the other side versus backing off from a struggling resource; a fixed
+ * cool-down is `retry_with_delay` with `backoffFactor: 1`.
+ *
  * Jitter then draws from Effect's `Random`: `true` or `"full"` uniformly from [0, wait];
  * `"equal"` from [wait/2, wait]; `"decorrelated"` is `min(maxDelay, uniform(baseDelay, 3 ×
  * previous wait))`. Waits are whole milliseconds. A server hint raises the wait to at least the
- * hint (with jitter, spread above it by up to 10% of the hint, at most 1 s); a hint above `maxDelay`
- * stops retrying.
+ * hint (with jitter, spread above it by up to 10% of the hint, at most 1 s), or with `hint: "exact"`
+ * sets it to the hint plus that spread (see {@link HintRule}); a hint above `maxDelay` stops
+ * retrying.
  *
  * **The wait ceiling.** No wait, computed or hinted, is ever NaN, infinite or above one ceiling:
  * `RetryConfig.Settings.maxWait`, 24 hours by default, always below 2³¹ − 1 ms (beyond which Node's
@@ -45,6 +51,24 @@ import type { RetryDecision } from "./RetryDecision.js"
 export type Jitter = boolean | "full" | "equal" | "decorrelated"
 
 /**
+ * How a server hint (Retry-After, X-RateLimit-Reset, `RateLimitError.retryAfter`) sets the wait:
+ *
+ * - `"at least"`: the larger of the policy's own wait and the hint (spread above the hint when the
+ *   policy jitters). The default for policies you write.
+ * - `"exact"`: the hint plus the spread, whatever the policy's own wait: the server knows when it
+ *   will serve again. Without a hint the policy's own wait applies unchanged. The built-in tables'
+ *   `api_rate_limit` policies use it.
+ *
+ * The spread above a hint is `r × min(10% of the hint, 1 second)`, `r` drawn from `Random`: for
+ * `"at least"` only when the policy jitters, for `"exact"` always (clients told the same reset time
+ * must not all come back at once). A hint above `maxDelay` stops retrying either way.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type HintRule = "at least" | "exact"
+
+/**
  * A validated policy.
  *
  * @since 0.1.0
@@ -66,6 +90,8 @@ export interface RetryPolicy {
   readonly backoffFactor: number
   /** Randomisation of each wait. */
   readonly jitter: Jitter
+  /** How a server hint sets the wait. */
+  readonly hint: HintRule
 }
 
 /**
@@ -73,7 +99,7 @@ export interface RetryPolicy {
  * strings such as `"5 seconds"`, or `Duration` values.
  *
  * Defaults of omitted fields: `maxRetries` 3, `baseDelay` 1 second, `maxDelay` unbounded,
- * `backoffFactor` 2, `jitter` false. No default limits a field you set.
+ * `backoffFactor` 2, `jitter` false, `hint` `"at least"`. No default limits a field you set.
  *
  * @since 0.1.0
  * @category models
@@ -97,6 +123,8 @@ export interface RetryPolicyInput {
   readonly backoffFactor?: number | undefined
   /** Randomisation of each wait. Default: `false`. */
   readonly jitter?: Jitter | undefined
+  /** How a server hint sets the wait. Default: `"at least"`. */
+  readonly hint?: HintRule | undefined
 }
 
 /**

@@ -172,7 +172,7 @@ export const custom: (input: RetryPolicyInput) => RetryPolicy = make
  * | category | decision | retries | base | max | factor | jitter |
  * | --- | --- | --- | --- | --- | --- | --- |
  * | network_error | retry_immediately | 5 | 0 | 10 s | 1.2 | no |
- * | api_rate_limit | retry_with_delay | 3 | 300 s | 1800 s | 2 | no |
+ * | api_rate_limit | retry_with_delay | 3 | 300 s | 1800 s | 2 | no; a server hint is followed exactly |
  * | data_error | no_retry | 0 | | | | |
  * | system_error | retry_with_backoff | 3 | 30 s | 600 s | 2 | equal |
  * | temporary_error | retry_with_backoff | 3 | 60 s | 300 s | 2 | full |
@@ -189,7 +189,8 @@ export const defaults: StrategyTable = {
     baseDelay: "300 seconds",
     maxDelay: "1800 seconds",
     backoffFactor: 2,
-    jitter: false
+    jitter: false,
+    hint: "exact"
   }),
   data_error: noRetry,
   system_error: resourceConstraint(),
@@ -206,8 +207,8 @@ export const defaults: StrategyTable = {
 
 /**
  * Carrier tracking queries (the guide's `TRACKING_QUERY`): network errors wait exactly 5 s, 10 s,
- * 20 s, 40 s; rate limits wait exactly 5, 10, 20 minutes (or the server's hint, up to 30
- * minutes); data errors are never retried; temporary errors back off from 30 s with full jitter.
+ * 20 s, 40 s; rate limits wait exactly 5, 10, 20 minutes, or exactly the server's hint
+ * (plus a spread of at most 1 s) when it sends one, up to 30 minutes; data errors are never retried; temporary errors back off from 30 s with full jitter.
  * Categories not listed keep the current table's policy.
  *
  * @since 0.1.0
@@ -221,7 +222,8 @@ export const tracking = {
     baseDelay: "5 minutes",
     maxDelay: "30 minutes",
     backoffFactor: 2,
-    jitter: false
+    jitter: false,
+    hint: "exact"
   }),
   data_error: noRetry,
   temporary_error: make({

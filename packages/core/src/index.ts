@@ -53,10 +53,6 @@ export { AlertSink } from "./RetryMonitor.js"
 /** @since 0.1.0 */
 export type { AlertCode, AlertSinkService, MonitorOptions, RetryAlert } from "./RetryMonitor.js"
 /** @since 0.1.0 */
-export { RetryBudget } from "./RetryBudget.js"
-/** @since 0.1.0 */
-export type { RetryBudgetOptions, RetryBudgetService } from "./RetryBudget.js"
-/** @since 0.1.0 */
 export { RetryConfig } from "./RetryConfig.js"
 
 /**
@@ -97,11 +93,12 @@ export * as RetryStats from "./RetryStats.js"
  */
 export * as RetryMonitor from "./RetryMonitor.js"
 /**
- * Budget constructors and the service model.
+ * Retry budgets: the service tag `RetryBudget.RetryBudget`, its layers (`layer`, `keyed`,
+ * `layerNone`), constructors and `balance`.
  *
  * @since 0.1.0
  */
-export * as RetryBudgets from "./RetryBudget.js"
+export * as RetryBudget from "./RetryBudget.js"
 /**
  * The error classes and their shared type id.
  *

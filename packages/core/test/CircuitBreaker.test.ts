@@ -202,6 +202,26 @@ describe("CircuitBreaker", () => {
         const byTask = yield* RetryStats.analyzeTaskErrors("track")
         expect(byTask.outcomes.circuit_open).toBe(1)
       }).pipe(Effect.provide(RetryStats.layer)))
+
+    it.effect("shed runs made no attempt: they leave the recovery rate alone", () =>
+      Effect.gen(function*() {
+        const { call } = yield* dependency
+        let failed = false
+        const flaky = Effect.suspend(() => (failed ? call<NetworkError>("ok") : ((failed = true), call(down))))
+        yield* flaky.pipe(
+          withIntelligentRetry({
+            task: "track",
+            strategies: { network_error: { decision: "retry_immediately", maxRetries: 1, baseDelay: 0 } }
+          })
+        )
+        yield* openedAt("api")
+        for (let i = 0; i < 3; i++) {
+          yield* Effect.exit(Effect.succeed(1).pipe(withCircuitBreaker({ key: "api", task: "track" })))
+        }
+        const analysis = yield* RetryStats.analyzeTaskErrors("track")
+        expect(analysis.outcomes).toMatchObject({ recovered: 1, circuit_open: 3 })
+        expect(analysis.recoveryRate).toBe(1)
+      }).pipe(Effect.provide(RetryStats.layer)))
   })
 
   describe("what counts", () => {

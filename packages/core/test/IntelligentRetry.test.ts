@@ -9,6 +9,7 @@ import {
   RetryClassifier,
   RetryConfig,
   type RetryInfo,
+  RetryStats,
   RetryStrategies,
   Strategies,
   SystemError,
@@ -574,5 +575,34 @@ describe("withIntelligentRetry: every scheduled retry is logged", () => {
         "DEBUG Retry in 0: t attempt 1 failed with network_error (retry 1 of 5) | " +
         "retry.attempt=1 retry.category=network_error retry.task=t retry.wait_ms=0"
       ])
+    }))
+})
+
+describe("withIntelligentRetry: the hot path's caches", () => {
+  it.effect("an options object is validated once, however often the data-last form is applied", () =>
+    Effect.gen(function*() {
+      let listed = 0
+      const options = new Proxy({ task: "once" }, {
+        ownKeys: (target) => {
+          listed++
+          return Reflect.ownKeys(target)
+        }
+      })
+      const retry = withIntelligentRetry(options)
+      for (let i = 0; i < 3; i++) yield* retry(Effect.succeed(i))
+      for (let i = 0; i < 3; i++) yield* Effect.succeed(i).pipe(withIntelligentRetry(options))
+      expect(listed).toBe(1)
+    }))
+
+  it.effect("the services cached for one context are looked up again when the context changes", () =>
+    Effect.gen(function*() {
+      const first = yield* RetryStats.make()
+      const second = yield* RetryStats.make()
+      const run = Effect.succeed(1).pipe(withIntelligentRetry({ task: "cached" }))
+      yield* Effect.provideService(run, RetryStats.RetryStats, first)
+      yield* Effect.provideService(run, RetryStats.RetryStats, first)
+      yield* Effect.provideService(run, RetryStats.RetryStats, second)
+      expect((yield* first.getErrorStatistics).totalRuns).toBe(2)
+      expect((yield* second.getErrorStatistics).totalRuns).toBe(1)
     }))
 })

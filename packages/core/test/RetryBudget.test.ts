@@ -18,7 +18,7 @@ const fiveImmediateRetries = {
 } as const
 
 describe("RetryBudget", () => {
-  it.effect("acceptance: 100 always-failing runs make at most 110 attempts with a budget, 600 without", () =>
+  it.effect("acceptance: 100 always-failing runs make at most 110 attempts with a budget, 600 with budgeting off", () =>
     Effect.gen(function*() {
       const run = (attempts: Ref.Ref<number>) =>
         Effect.forEach(
@@ -31,8 +31,9 @@ describe("RetryBudget", () => {
             ),
           { discard: true }
         )
+      // before issue 16 no layer meant no budget; now it is RetryBudget.layerNone
       const without = yield* Ref.make(0)
-      yield* run(without)
+      yield* run(without).pipe(Effect.provide(RetryBudget.layerNone))
       const withBudget = yield* Ref.make(0)
       yield* run(withBudget).pipe(Effect.provide(RetryBudget.layer({ maxTokens: 10, tokenRatio: 0.1 })))
       expect(yield* Ref.get(without)).toBe(600)
@@ -115,12 +116,18 @@ describe("RetryBudget", () => {
           Effect.exit
         )
         expect(yield* RetryBudget.balance()).toBe(7)
-        yield* alwaysFailing(new RateLimitError({ message: "429", retryAfter: Duration.zero }), attempts).pipe(
+        yield* alwaysFailing(new RateLimitError({ message: "429", retryAfter: Duration.seconds(1) }), attempts).pipe(
           withIntelligentRetry({ strategies: { api_rate_limit: { decision: "retry_with_delay", maxRetries: 0 } } }),
           Effect.exit
         )
         expect(yield* RetryBudget.balance()).toBe(6.75)
-      }).pipe(Effect.provide(RetryBudget.layer({ costs: { temporary_error: 3 }, hintedCost: 0.25 })))
+        // a zero hint paces nothing: the category's cost (issue 13, defect 3; before, 0.25)
+        yield* alwaysFailing(new RateLimitError({ message: "429", retryAfter: Duration.zero }), attempts).pipe(
+          withIntelligentRetry({ strategies: { api_rate_limit: { decision: "retry_with_delay", maxRetries: 0 } } }),
+          Effect.exit
+        )
+        expect(yield* RetryBudget.balance()).toBe(5.75)
+      }).pipe(Effect.provide(RetryBudget.layer({ maxTokens: 10, costs: { temporary_error: 3 }, hintedCost: 0.25 })))
     }))
 
   it.effect("1,000 concurrent runs never overspend the balance", () =>

@@ -284,6 +284,13 @@ describe("IntelligentRetry.withHandoff", () => {
 
   it.effect("`after` is required and validated", () =>
     Effect.gen(function*() {
+      const unknown = yield* Effect.exit(
+        Effect.succeed(1).pipe(IntelligentRetry.withHandoff({ after: 1000, resumeAt: 5 } as any))
+      )
+      const error = Exit.isFailure(unknown) ? Option.getOrThrow(Cause.dieOption(unknown.cause)) : undefined
+      expect(error).toBeInstanceOf(InvalidPolicyError)
+      expect((error as InvalidPolicyError).field).toBe("options.resumeAt")
+      expect((error as InvalidPolicyError).message).toMatch(/withHandoff.*after.*state/)
       for (const [after, field] of [[undefined, "after"], [-1, "after"], ["soon", "after"]] as const) {
         const exit = yield* Effect.exit(Effect.succeed(1).pipe(IntelligentRetry.withHandoff({ after } as any)))
         const defect = Exit.isFailure(exit) ? Option.getOrThrow(Cause.dieOption(exit.cause)) : undefined

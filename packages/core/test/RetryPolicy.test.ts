@@ -26,8 +26,16 @@ describe("RetryPolicy validation", () => {
       baseDelay: Duration.seconds(1),
       maxDelay: Duration.infinity,
       backoffFactor: 2,
-      jitter: false
+      jitter: false,
+      hint: "at least"
     })
+  })
+
+  it("hint: \"at least\" (the default) or \"exact\"; anything else names the field", () => {
+    expect(RetryPolicy.make({ decision: "retry_with_delay", hint: "exact" }).hint).toBe("exact")
+    const error = Either.flip(RetryPolicy.decodeUnknown({ decision: "retry_with_delay", hint: "floor" }))
+    expect(Either.isRight(error) && error.right.field).toBe("policy.hint")
+    expect(Either.isRight(error) && error.right.message).toContain("\"at least\" or \"exact\", got \"floor\"")
   })
 
   it("accepts every DurationInput form", () => {

@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as CarrierApi from "./CarrierApi.js"
@@ -135,6 +136,8 @@ export const cli = (argv: ReadonlyArray<string>, io: Io): Effect.Effect<number> 
         return 1
       })
     ),
-    // Logs (there should be none) go to stderr: stdout is the report's.
-    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.stringLogger)))
+    // Warnings and errors (there should be none) go to stderr: stdout is the report's. The library's
+    // `Retry in …` line for each retry (info) is left out: the progress line and the report count them.
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.stringLogger))),
+    Logger.withMinimumLogLevel(LogLevel.Warning)
   )

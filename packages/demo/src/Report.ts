@@ -276,27 +276,24 @@ export const header = (options: DemoOptions, kinds: Readonly<Record<JobKind, num
  * whichever run was faster, since the reason is the same.
  */
 export const whyLonger = (intelligent: RunReport, library: LibraryView, naive: RunReport): Array<string> => {
-  const longer = intelligent.wallMillis > naive.wallMillis
+  const times = `${seconds(intelligent.wallMillis)} against ${seconds(naive.wallMillis)}`
   const extra = intelligent.succeeded - naive.succeeded
   return [
-    longer
-      ? `Why intelligent retry took longer (${seconds(intelligent.wallMillis)} against ${
-        seconds(naive.wallMillis)
-      }): it is slower on purpose.`
-      : `Intelligent retry was not slower this time (${seconds(intelligent.wallMillis)} against ${
-        seconds(naive.wallMillis)
-      }), but it can be, on purpose:`,
-    `- it waits for what servers ask: ${intelligent.failedAttemptsByCategory.api_rate_limit} answers 429 were each waited ` +
-    `out past their Retry-After (0 early requests; the naive run sent ${naive.earlyRequests} too early),`,
-    `  and its presets back off longer than the naive schedule: ${
-      seconds(library.totalWaitMillis)
-    } of waits in all before its ${library.totalRetries} retries;`,
+    intelligent.wallMillis > naive.wallMillis
+      ? `Why intelligent retry took longer (${times}), on purpose:`
+      : `Intelligent retry was not slower this time (${times}), but it can be, on purpose:`,
+    `- it waits for what servers ask: each of its ${intelligent.failedAttemptsByCategory.api_rate_limit} answers 429 ` +
+    "was waited out past its Retry-After",
+    `  (0 early requests; the naive run sent ${naive.earlyRequests} too early), and its presets back off longer: ` +
+    `${seconds(library.totalWaitMillis)}`,
+    `  of waits in all (summed over jobs) before its ${library.totalRetries} retries;`,
     extra > 0
-      ? `- it finishes jobs the naive run abandons: ${extra} more succeeded (${intelligent.succeeded} against ${naive.succeeded}),` +
-        " and a job still retrying is what keeps the clock running."
-      : `- it keeps retrying what can still succeed, until the preset's limit: ${intelligent.succeeded} jobs succeeded ` +
-        `against ${naive.succeeded} for the naive run.`,
-    `- it never spends time on what cannot succeed: 0 retries after a data or permanent error (naive: ${naive.retriesAfterDataOrPermanentError}).`
+      ? `- it finishes jobs the naive run abandons: ${extra} more succeeded (${intelligent.succeeded} against ` +
+        `${naive.succeeded}), and a job`
+      : `- it keeps retrying what can still succeed, up to its presets' limits: ${intelligent.succeeded} jobs ` +
+        `succeeded (naive: ${naive.succeeded}), and a job`,
+    "  still retrying keeps the clock running;",
+    `- it spends no time on what cannot succeed: 0 retries after a data or permanent error (naive: ${naive.retriesAfterDataOrPermanentError}).`
   ]
 }
 

@@ -87,6 +87,11 @@ export interface Options<E> {
   /** No retry whose wait would end later than this after the request's first attempt. */
   readonly maxElapsed?: Duration.DurationInput | undefined
   /**
+   * How long `onRetry` or `onFailure` may run before it is interrupted (logged; the request goes
+   * on). Default: core's, 5 seconds. See `IntelligentRetryOptions.callbackTimeout`.
+   */
+  readonly callbackTimeout?: Duration.DurationInput | undefined
+  /**
    * Retry POST and PATCH requests per policy like any other, even when they may have reached
    * the server. Only for endpoints known to be idempotent. Default: `false`.
    */

@@ -9,8 +9,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { classify, RetryStats } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
 import { Effect, Exit, Layer } from "effect"
+import { n, section } from "../../../test/reliability/report.js"
 import { fakeClient, runVirtual } from "./utils/fake.js"
 import { testServer } from "./utils/server.js"
+
+const report = section({
+  id: "11-defects-http",
+  order: 11,
+  title: "Defects found by probing from outside: HTTP (issue 13)"
+})
 
 const retrying = {
   network_error: { decision: "retry_with_delay", maxRetries: 3, baseDelay: 10, maxDelay: 100 },
@@ -44,6 +51,14 @@ describe("defect 2: a 3xx is never retried", () => {
         const analysis = yield* store.analyzeTaskErrors()
         expect(analysis.categoryDistribution.permanent_error).toBe(1)
         expect(analysis.outcomes.not_retryable).toBe(1)
+        report.add({
+          tried: `defect 2: a ${status} through IntelligentHttpClient (fake client, TestClock)`,
+          inputs: `GET answered ${status} with Location and Retry-After`,
+          faults: "a redirect or Not Modified answer",
+          load: "—",
+          measured: `before: temporary_error, 4 requests; now: permanent_error, ${n(fake.times.length)} request, ` +
+            "outcome not_retryable (internal/http.ts statusCategory)"
+        })
       }))
   }
 })
@@ -73,6 +88,14 @@ describe("RFC 6585: a 429 with a hint on a POST is retried", () => {
       )
       expect(Exit.isFailure(not)).toBe(true)
       expect(unavailable.times).toHaveLength(1)
+      report.add({
+        tried: "RFC 6585: a 429 with a server hint on a POST",
+        inputs: "POST answered 429 + Retry-After: 30, then 201; 429 without a hint; 503 + Retry-After: 30",
+        faults: "throttling of a non-idempotent request",
+        load: "—",
+        measured: `429 with a hint: retried at t = ${n(hinted.times[1])} ms (before: not retried); 429 without a ` +
+          "hint and 503 with one: 1 request each, not retried (platform internal/idempotency.ts mayResend)"
+      })
     }))
 })
 
@@ -120,6 +143,14 @@ describe("defect 7: deterministic fetch failures are permanent_error", () => {
       expect(classify(error), name).toBe(category)
       expect(classify(transport(error)), `Transport: ${name}`).toBe(category)
     }
+    report.add({
+      tried: "defect 7: classify of deterministic fetch failures, bare and as the cause of a Transport RequestError",
+      inputs: cases.map(([name]) => name).join("; "),
+      faults: "failures the same request meets again",
+      load: "—",
+      measured: `${n(cases.filter(([, , c]) => c === "permanent_error").length)} permanent_error (before: ` +
+        `network_error, retried), ${n(cases.filter(([, , c]) => c === "network_error").length)} still network_error`
+    })
   })
 
   const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>, number]> = [
@@ -149,6 +180,14 @@ describe("defect 7: deterministic fetch failures are permanent_error", () => {
           const analysis = yield* store.analyzeTaskErrors()
           expect(analysis.retries).toBe(0)
           expect(analysis.categoryDistribution.permanent_error).toBe(1)
+          report.add({
+            tried: `defect 7: a redirect loop (302 to itself) through ${name}`,
+            inputs: "a real server on 127.0.0.1 answering 302 Location: /loop",
+            faults: "a redirect loop",
+            load: "—",
+            measured: `before: ${n(requests * 4)} requests (every attempt retried as network_error or ` +
+              `temporary_error); now: ${n(server.arrivals.length)}, no retry, permanent_error`
+          })
         }).pipe(Effect.scoped, Effect.provide(layer)),
       5_000
     )
@@ -171,6 +210,15 @@ describe("defect 7: deterministic fetch failures are permanent_error", () => {
         expect(analysis.totalErrors).toBe(1)
         expect(analysis.retries).toBe(0)
         expect(analysis.categoryDistribution.permanent_error).toBe(1)
+        report.add({
+          tried: "defect 7: a URL with credentials through FetchHttpClient",
+          inputs: "http://user:pass@127.0.0.1:<port>/track",
+          faults: "a request fetch refuses to construct",
+          load: "—",
+          measured: `before: refused, then retried 3 times with backoff; now: ${
+            n(server.arrivals.length)
+          } requests sent, 1 failed attempt, no retry, permanent_error`
+        })
       }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)),
     5_000
   )

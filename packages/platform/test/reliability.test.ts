@@ -6,7 +6,7 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { AlertSink, type RetryAlert, RetryMonitor, RetryStats } from "@intelligent-retry/core"
+import { AlertSink, type RetryAlert, RetryBudget, RetryMonitor, RetryStats } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import { flatString, hostileValues, nestedCauses, TEN_MB, throwingProxy } from "../../../test/reliability/hostile.js"
@@ -72,6 +72,8 @@ const send = (
     (method === "GET" ? client.get(url) : client.post(url)).pipe(
       Effect.provideService(RetryStats.RetryStats, store),
       Effect.provide(logs),
+      // hundreds of failing requests to one host: no budget, so that each is retried as its policy says
+      Effect.provide(RetryBudget.layerNone),
       Effect.withClock(new VirtualClock())
     )
   )
@@ -326,7 +328,7 @@ describe("interruption of a request in flight", () => {
         load: "then 1 hour of virtual time",
         measured: `requests sent ${sent}; the hanging request's finalizer ran ${finalized}×; outcome interrupted 1`
       })
-    }).pipe(Effect.provide(RetryStats.layer)))
+    }).pipe(Effect.provide(RetryStats.layer), Effect.provide(RetryBudget.layerNone)))
 })
 
 describe("invalid options", () => {

@@ -18,7 +18,6 @@ import type { StrategyTable, StrategyTableInput } from "@intelligent-retry/core"
 import { Classifier, classify, RetryBudget, Strategies } from "@intelligent-retry/core"
 import { ExponentialBackoff } from "cockatiel"
 import type { IBackoff } from "cockatiel"
-import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
@@ -265,14 +264,13 @@ export const celery = ({ maxRetries = 3 }: { readonly maxRetries?: number } = {}
 // this library
 // ---------------------------------------------------------------------------------------------
 
-/** Options of `RetryBudget.layer` (the type is not exported from the package root). */
-export type RetryBudgetOptions = NonNullable<Parameters<typeof RetryBudget.layer>[0]>
-/** The budget service (the type is not exported from the package root). */
-export type RetryBudgetService = NonNullable<Context.Tag.Service<typeof RetryBudget>>
+/** Options of `RetryBudget.layer`. */
+export type RetryBudgetOptions = RetryBudget.RetryBudgetOptions
+/** The budget service. */
+export type RetryBudgetService = RetryBudget.RetryBudgetService
 
-/** The budget service `RetryBudget.layer(options)` provides. */
-export const makeBudget = (options: RetryBudgetOptions): RetryBudgetService =>
-  Effect.runSync(Effect.provide(RetryBudget, RetryBudget.layer(options)))!
+/** The budget service `RetryBudget.layer(options)` provides: one fresh bucket. */
+export const makeBudget = (options: RetryBudgetOptions): RetryBudgetService => Effect.runSync(RetryBudget.make(options))
 
 export interface LibraryOptions {
   /** The run-wide cap on attempts (`withIntelligentRetry`'s `maxAttempts`). */
@@ -304,9 +302,14 @@ export const library = (name: string, table: StrategyTable, options: LibraryOpti
         return {
           failure: (now, error) => {
             const t = EPOCH + now
-            const allowed = budget === undefined ||
-              budget.unsafeOnFailure("sim", classify(error), Classifier.serverHint(error, t) !== undefined)
             const wait = stepper.step(t, error)
+            if (budget === undefined) return wait
+            const allowed = budget.unsafeOnFailure("sim", {
+              category: classify(error),
+              hinted: paced(Classifier.serverHint(error, t), wait),
+              contention: RetryBudget.isContention(error),
+              now: t
+            })
             return allowed ? wait : undefined
           },
           success: () => budget?.unsafeOnSuccess("sim")
@@ -314,6 +317,16 @@ export const library = (name: string, table: StrategyTable, options: LibraryOpti
       }
     }
   }
+}
+
+/**
+ * Whether a server hint paced the retry, as `withIntelligentRetry` tells its budget: a hint above
+ * zero that the wait follows (at the hint, or within the spread above it). The schedule does not
+ * expose the policy's own draw, so a policy wait that lands inside the spread by chance counts too.
+ */
+const paced = (hint: number | undefined, wait: number | undefined): boolean => {
+  if (hint === undefined || wait === undefined) return false
+  return hint > 0 && wait >= hint && wait <= hint + Math.min(hint / 10, 1000)
 }
 
 const budgetText = (options: RetryBudgetOptions): string =>

@@ -47,11 +47,19 @@ export interface DashboardState {
 const MINUTE = 60_000
 
 /**
- * How many minutes the charts span, ending with the current minute. Default: 60.
+ * How many minutes the charts span at most, ending with the current minute: 60.
  *
  * @internal
  */
-export const DEFAULT_MINUTES = 60
+export const MAX_MINUTES = 60
+
+/**
+ * How many minutes the charts span at least: 10. Between the two, the span starts at the
+ * earliest minute with data, so that a fleet that started a few minutes ago fills the chart.
+ *
+ * @internal
+ */
+export const MIN_MINUTES = 10
 
 /**
  * How many tasks get their own panel: the ones with the most failed attempts. Default: 12.
@@ -87,27 +95,26 @@ export const fold = (
 }
 
 /**
- * Reads the state: the fleet analysis, one analysis per task, the per-minute rows of the last
- * `span` minutes and the recent samples.
+ * Reads the state: the per-minute rows of the last hour at most, the fleet analysis, one analysis
+ * per task and the recent samples.
  *
  * @internal
  */
-export const read = (fleet: Fleet, now: number, span: number = DEFAULT_MINUTES): Effect.Effect<
-  DashboardState,
-  CliError
-> =>
+export const read = (fleet: Fleet, now: number): Effect.Effect<DashboardState, CliError> =>
   Effect.gen(function*() {
     const current = Math.floor(now / MINUTE) * MINUTE
+    const rows = yield* fleet.timeline(current - (MAX_MINUTES - 1) * MINUTE)
+    const earliest = rows.length === 0 ? current : rows[0].minute
+    const span = Math.min(MAX_MINUTES, Math.max(MIN_MINUTES, (current - earliest) / MINUTE + 1))
     const minutes = Array.from({ length: span }, (_, i) => current - (span - 1 - i) * MINUTE)
     const statistics = yield* fleet.statistics(undefined)
     const names = Object.entries(statistics.byTask)
       .sort(([a, x], [b, y]) => y.totalErrors - x.totalErrors || a.localeCompare(b))
       .slice(0, MAX_PANELS)
       .map(([name]) => name)
-    const [all, analyses, rows] = yield* Effect.all([
+    const [all, analyses] = yield* Effect.all([
       fleet.analyze(undefined, undefined),
-      Effect.forEach(names, (name) => fleet.analyze(name, undefined)),
-      fleet.timeline(minutes[0])
+      Effect.forEach(names, (name) => fleet.analyze(name, undefined))
     ])
     const panels: Array<TaskPanel> = [
       { name: "all tasks", task: undefined, analysis: all, ...fold(rows, minutes, undefined) },

@@ -142,9 +142,14 @@ export const threshold = (value: number): Either.Either<number, FlagProblem> =>
     : problem("threshold", String(value), "a non-negative integer (failed attempts in the window)")
 
 /**
- * How a target is named in messages: the file, or the URL without its password.
+ * How a target is named in messages: the file (relative to the current directory when under it),
+ * or the URL without its password.
  *
  * @internal
  */
-export const describeTarget = (target: DatabaseTarget): string =>
-  target._tag === "Sqlite" ? `SQLite file ${target.file}` : `PostgreSQL ${maskUrl(target.url)}`
+export const describeTarget = (target: DatabaseTarget): string => {
+  if (target._tag === "Postgres") return `PostgreSQL ${maskUrl(target.url)}`
+  const relative = nodePath.relative(process.cwd(), target.file)
+  const shown = relative === "" || relative.startsWith("..") || nodePath.isAbsolute(relative) ? target.file : relative
+  return `SQLite file ${shown}`
+}

@@ -91,6 +91,9 @@ export const html = `<!doctype html>
     return node;
   }
   function pct(x) { return (Math.round(x * 1000) / 10).toFixed(1) + "%"; }
+  function two(n) { return ("0" + n).slice(-2); }
+  function hhmmss(t) { var d = new Date(t); return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()); }
+  function clip(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; }
   function hhmm(t) { var d = new Date(t); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
   function field(task, name, value, text) {
     return el("span", { "class": "v", "data-task": task, "data-field": name, "data-value": String(value), text: text === undefined ? String(value) : text });
@@ -192,9 +195,9 @@ export const html = `<!doctype html>
       el("thead", {}, [el("tr", {}, ["time", "task", "attempt", "category", "error"].map(function (h) { return el("th", { text: h }); }))]),
       el("tbody", {}, list.map(function (s) {
         return el("tr", { "data-sample": "" }, [
-          el("td", { text: new Date(s.time).toLocaleTimeString() }), el("td", { text: s.task }),
+          el("td", { text: hhmmss(s.time), title: new Date(s.time).toISOString() }), el("td", { text: s.task }),
           el("td", { "class": "n", text: "#" + s.attempt }), el("td", { text: s.category }),
-          el("td", { "class": "msg", text: s.tag + ": " + s.message })
+          el("td", { "class": "msg", text: clip(s.tag + ": " + s.message, 220), title: s.tag + ": " + s.message })
         ]);
       }))
     ]);
@@ -204,7 +207,7 @@ export const html = `<!doctype html>
     version += 1;
     document.getElementById("database").textContent = state.database;
     var updated = document.getElementById("updated");
-    updated.textContent = new Date(state.generatedAt).toLocaleTimeString();
+    updated.textContent = hhmmss(state.generatedAt);
     document.body.setAttribute("data-generated-at", String(state.generatedAt));
     var panels = document.getElementById("panels");
     panels.replaceChildren.apply(panels, state.panels.map(function (p) { return panel(state, p); }));

@@ -151,7 +151,7 @@ export const renderText = (report: FleetReport): string => {
   const { fleet, tasks } = report
   lines.push(`intelligent-retry report · ${report.database}`)
   lines.push(
-    `window: ${windowText(fleet.window)}${report.since === undefined ? "" : ` (--since ${report.since})`}` +
+    `window: ${windowText(fleet.window)}${report.since === undefined ? "" : " (--since)"}` +
       `${report.task === undefined ? "" : ` · task ${JSON.stringify(report.task)}`}`
   )
   if (fleet.runs === 0 && fleet.totalErrors === 0) {

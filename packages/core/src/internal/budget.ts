@@ -1,26 +1,39 @@
 /**
- * Token buckets in the style of gRPC A6 retry throttling, with a cost per category.
+ * Token buckets in the style of gRPC A6 retry throttling, with a cost per category and per signal
+ * (contention is cheap, overload is not), and the process-wide default budget.
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories, ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
 import type * as RetryBudget from "../RetryBudget.js"
-import type { RetryBudgetOptions, RetryBudgetService } from "../RetryBudget.js"
+import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService } from "../RetryBudget.js"
+import { statusOf } from "./http.js"
 import { show } from "./policy.js"
+import { get, isObjectLike } from "./safe.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { invalid } from "./validate.js"
 
 /** @internal */
 export const TypeId: RetryBudget.TypeId = Symbol.for("@intelligent-retry/core/RetryBudget") as RetryBudget.TypeId
 
-/** Defaults of {@link RetryBudgetOptions}. @internal */
+/**
+ * Defaults of {@link RetryBudgetOptions}: the default budget's configuration. Chosen with the
+ * simulator (docs/benchmarks.md, docs/budget.md "Choosing the defaults").
+ *
+ * @internal
+ */
 export const budgetDefaults = {
-  maxTokens: 10,
+  maxTokens: 100,
   tokenRatio: 0.1,
   cost: 1,
   hintedCost: 0,
+  contentionCost: 0,
+  /** Of `maxTokens`, per second: the whole bucket refills in 100 s of time. */
+  refillShare: 0.01,
   maxKeys: 10_000
 } as const
 
@@ -29,12 +42,34 @@ export const OVERFLOW_KEY = "(overflow)"
 
 const free: ReadonlySet<ErrorCategory> = new Set([Category.DATA_ERROR, Category.PERMANENT_ERROR])
 
+/**
+ * Statuses that say "someone else changed it first" rather than "I am overloaded": 409 Conflict,
+ * 412 Precondition Failed, 423 Locked, 425 Too Early. The server answered them cheaply, and their
+ * retries are how contending clients make progress.
+ *
+ * @internal
+ */
+export const contentionStatuses: ReadonlySet<number> = new Set([409, 412, 423, 425])
+
+/** Whether an error (or a link of its cause chain) is a contention status. Total. @internal */
+export const isContention = (error: unknown): boolean => {
+  let current = error
+  for (let depth = 0; depth < 8 && isObjectLike(current); depth++) {
+    const status = statusOf(current)
+    if (status !== undefined) return contentionStatuses.has(status)
+    current = get(current, "cause")
+  }
+  return false
+}
+
 /** @internal */
 export interface Settings {
   readonly maxTokens: number
   readonly tokenRatio: number
   readonly costs: Readonly<Record<ErrorCategory, number>>
   readonly hintedCost: number
+  readonly contentionCost: number
+  readonly refillPerSecond: number
   readonly maxKeys: number
 }
 
@@ -51,10 +86,15 @@ export const validate = (options: RetryBudgetOptions): Either.Either<Settings, I
   const maxTokens = options.maxTokens ?? budgetDefaults.maxTokens
   const tokenRatio = options.tokenRatio ?? budgetDefaults.tokenRatio
   const hintedCost = options.hintedCost ?? budgetDefaults.hintedCost
+  const contentionCost = options.contentionCost ?? budgetDefaults.contentionCost
+  const refillPerSecond = options.refillPerSecond ??
+    (typeof maxTokens === "number" ? maxTokens * budgetDefaults.refillShare : 0)
   const maxKeys = options.maxKeys ?? budgetDefaults.maxKeys
   const error = finite("budget.maxTokens", maxTokens, 0, true) ??
     finite("budget.tokenRatio", tokenRatio, 0, true) ??
     finite("budget.hintedCost", hintedCost, 0, false) ??
+    finite("budget.contentionCost", contentionCost, 0, false) ??
+    finite("budget.refillPerSecond", refillPerSecond, 0, false) ??
     (Number.isInteger(maxKeys) && maxKeys >= 1
       ? undefined
       : invalid("budget.maxKeys", maxKeys, `must be an integer ≥ 1, got ${show(maxKeys)}`))
@@ -79,27 +119,62 @@ export const validate = (options: RetryBudgetOptions): Either.Either<Settings, I
     if (bad !== undefined) return Either.left(bad)
     costs[category] = cost as number
   }
-  return Either.right({ maxTokens, tokenRatio, costs, hintedCost, maxKeys })
+  return Either.right({ maxTokens, tokenRatio, costs, hintedCost, contentionCost, refillPerSecond, maxKeys })
 }
+
+/** The settings of the default budget. @internal */
+export const defaultSettings: Settings = Either.getOrThrow(validate({}))
+
+/**
+ * The cost of one failed attempt: nothing for data and permanent errors, `hintedCost` for a
+ * failure whose server hint paces its retry, `contentionCost` for a contention status, the
+ * category's cost otherwise.
+ *
+ * @internal
+ */
+export const costOf = (settings: Settings, failure: BudgetFailure): number =>
+  free.has(failure.category)
+    ? 0
+    : failure.hinted
+    ? settings.hintedCost
+    : failure.contention
+    ? Math.min(settings.contentionCost, settings.costs[failure.category])
+    : settings.costs[failure.category]
 
 /** @internal */
 export class Bucket {
   balance: number
+  /** When the time refill was last added, epoch milliseconds. */
+  refilled: number | undefined = undefined
   constructor(readonly settings: Settings) {
     this.balance = settings.maxTokens
   }
   deposit(): void {
-    this.balance = Math.min(this.settings.maxTokens, this.balance + this.settings.tokenRatio)
+    const next = this.balance + this.settings.tokenRatio
+    this.balance = next > this.settings.maxTokens ? this.settings.maxTokens : next
   }
-  withdraw(category: ErrorCategory, hinted: boolean): boolean {
-    const cost = free.has(category) ? 0 : hinted ? this.settings.hintedCost : this.settings.costs[category]
-    this.balance = Math.max(0, this.balance - cost)
+  /** Adds `refillPerSecond` for the time since the last refill; a clock that went back adds nothing. */
+  refill(now: number): void {
+    const rate = this.settings.refillPerSecond
+    if (rate > 0 && this.refilled !== undefined && now > this.refilled) {
+      this.balance = Math.min(this.settings.maxTokens, this.balance + ((now - this.refilled) / 1000) * rate)
+    }
+    this.refilled = now
+  }
+  withdraw(failure: BudgetFailure): boolean {
+    this.refill(failure.now)
+    this.balance = Math.max(0, this.balance - costOf(this.settings, failure))
     return this.balance > this.settings.maxTokens / 2
+  }
+  read(now: number): number {
+    this.refill(now)
+    return this.balance
   }
 }
 
 /** @internal */
 export interface Budget extends RetryBudgetService {
+  readonly settings: Settings
   readonly bucket: (key: string) => Bucket
 }
 
@@ -107,8 +182,12 @@ export interface Budget extends RetryBudgetService {
 export const make = (settings: Settings, keyed: boolean): Budget => {
   const shared = new Bucket(settings)
   const buckets = new Map<string, Bucket>()
+  // The happy path deposits into the bucket of the same key again and again: remember the last one.
+  let lastKey: string | undefined = undefined
+  let last = shared
   const bucket = (key: string): Bucket => {
     if (!keyed) return shared
+    if (key === lastKey) return last
     let found = buckets.get(key)
     if (found === undefined) {
       const name = buckets.size >= settings.maxKeys ? OVERFLOW_KEY : key
@@ -118,12 +197,16 @@ export const make = (settings: Settings, keyed: boolean): Budget => {
         buckets.set(name, found)
       }
     }
+    lastKey = key
+    last = found
     return found
   }
   return {
     [TypeId]: TypeId,
+    settings,
     bucket,
     unsafeOnSuccess: (key) => bucket(key).deposit(),
-    unsafeOnFailure: (key, category, hinted) => bucket(key).withdraw(category, hinted)
+    unsafeOnFailure: (key, failure) => bucket(key).withdraw(failure),
+    balance: (key) => Effect.map(Clock.currentTimeMillis, (now) => bucket(key).read(now))
   }
 }

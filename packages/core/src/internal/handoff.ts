@@ -11,17 +11,21 @@ import { dual } from "effect/Function"
 import type { HandoffOptions } from "../IntelligentRetry.js"
 import type { RetryHandoff } from "../RetryErrors.js"
 import type { Compiled } from "./intelligentRetry.js"
-import { compile, make } from "./intelligentRetry.js"
+import { compile, make, optionKeys } from "./intelligentRetry.js"
 import { show } from "./policy.js"
 import { decode } from "./retryState.js"
 import type { InvalidPolicyError } from "./validate.js"
-import { decodeDuration, invalid } from "./validate.js"
+import { decodeDuration, invalid, unknownOption } from "./validate.js"
+
+const handoffKeys: ReadonlySet<string> = new Set([...optionKeys, "after", "state"])
 
 /** @internal */
 export const compileHandoff = (options: HandoffOptions<any>): Either.Either<Compiled, InvalidPolicyError> => {
   if (typeof options !== "object" || options === null) {
     return Either.left(invalid("options", options, `must be an object with \`after\`, got ${show(options)}`))
   }
+  const unknown = unknownOption(options, handoffKeys, "withHandoff")
+  if (unknown !== undefined) return Either.left(unknown)
   const { after, state, ...rest } = options
   if (after === undefined) {
     return Either.left(

@@ -77,7 +77,8 @@ export interface Handoff {
 /** How long `onRetry` and `onFailure` may run by default: 5 seconds, in milliseconds. @internal */
 export const DEFAULT_CALLBACK_TIMEOUT = 5_000
 
-const optionKeys: ReadonlySet<string> = new Set([
+/** @internal */
+export const optionKeys: ReadonlySet<string> = new Set([
   "task",
   "strategies",
   "classify",
@@ -481,10 +482,32 @@ export const withIntelligentRetry: {
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options?: IntelligentRetryOptions<E>): Effect.Effect<A, E, R> => {
-    const compiled = compile(options ?? {})
+    const compiled = compileOnce(options)
     return Either.isLeft(compiled) ? Effect.die(compiled.left) : make(self, compiled.right)
   }
 )
+
+const noOptions: IntelligentRetryOptions<any> = {}
+
+const compiledOptions = new WeakMap<object, Either.Either<Compiled, InvalidPolicyError>>()
+
+/**
+ * {@link compile}, once per options object: the data-last form applied per call
+ * (`effect.pipe(withIntelligentRetry(options))` inside a function) validates a constant options
+ * object once, not on every application. Options are read when first seen.
+ */
+const compileOnce = (
+  options: IntelligentRetryOptions<any> | undefined
+): Either.Either<Compiled, InvalidPolicyError> => {
+  const key = options ?? noOptions
+  if (typeof key !== "object" || key === null) return compile(key)
+  let compiled = compiledOptions.get(key)
+  if (compiled === undefined) {
+    compiled = compile(key)
+    compiledOptions.set(key, compiled)
+  }
+  return compiled
+}
 
 /**
  * A run with validated options. A run resumed from a saved state that has failed before runs
@@ -496,18 +519,33 @@ export const make = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled):
   const resumed = compiled.handoff?.state
   if (resumed !== undefined && resumed.attempts > 0) return retrying(self, compiled, undefined, true)
   const { budgetKey, task } = compiled
+  // The services of the last fiber context seen: a fiber's context object changes only when
+  // something is provided, so for the runs of one program the lookups (a map each) happen once.
+  let seenContext: Context.Context<never> | undefined
+  let stats: RetryStatsService
+  let budget: RetryBudgetService | undefined
+  let seenServices: Context.Context<never> | undefined
+  let clock: Clock.Clock
   // The happy path: one continuation, no extra effect. It runs inside the fiber's run loop, where
   // the current fiber (and so its context and clock) is at hand without another step.
   const succeeded = (a: A): Effect.Effect<A> => {
     const fiber = Fiber.getCurrentFiber()
     if (fiber._tag === "Some") {
       const context = fiber.value.currentContext
-      const stats = Context.get(context, RetryStats)
-      if (stats.enabled) {
-        const now = Context.get(fiber.value.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-        stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
+      if (context !== seenContext) {
+        stats = Context.get(context, RetryStats)
+        budget = Context.get(context, RetryBudget)
+        seenContext = context
       }
-      Context.get(context, RetryBudget)?.unsafeOnSuccess(budgetKey)
+      if (stats.enabled) {
+        const services = fiber.value.currentDefaultServices
+        if (services !== seenServices) {
+          clock = Context.get(services, Clock.Clock)
+          seenServices = services
+        }
+        stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, clock.unsafeCurrentTimeMillis())
+      }
+      budget?.unsafeOnSuccess(budgetKey)
     }
     return Effect.succeed(a)
   }

@@ -24,13 +24,14 @@ import * as Interval from "effect/ScheduleInterval"
 import type { ClassifierOptions } from "../Classifier.js"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories } from "../ErrorCategory.js"
-import type { RetryBudgetService } from "../RetryBudget.js"
+import type { BudgetFailure, RetryBudgetService } from "../RetryBudget.js"
 import { RetryBudget } from "../RetryBudget.js"
 import { RetryDecision } from "../RetryDecision.js"
 import type { FailureOutcome } from "../RetryOutcome.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import type { RetryPolicy } from "../RetryPolicy.js"
 import type { StrategyTable } from "../Strategies.js"
+import { isContention } from "./budget.js"
 import * as classifier from "./classifier.js"
 import { bounded, DEFAULT_MAX_WAIT, jittered, nominalWait } from "./policy.js"
 import { call } from "./safe.js"
@@ -47,17 +48,23 @@ export interface PolicyState {
   readonly previous: number
   /** Why the schedule stopped, once it has. */
   readonly outcome: FailureOutcome | undefined
+  /**
+   * Whether a server hint paced the last wait: a hint above zero that the wait follows, because it
+   * is longer than the policy's own wait or because the policy follows hints exactly. Only such a
+   * retry earns a budget's hinted cost: a zero or past hint paces nothing.
+   */
+  readonly paced: boolean
 }
 
-const policyInitial: PolicyState = { n: 0, previous: -1, outcome: undefined }
+const policyInitial: PolicyState = { n: 0, previous: -1, outcome: undefined, paced: false }
 
 type Output = readonly [PolicyState, Duration.Duration, ScheduleDecision.ScheduleDecision]
 
 const stopWith = (state: PolicyState, outcome: FailureOutcome): Effect.Effect<Output> =>
-  Effect.succeed([{ ...state, outcome }, Duration.zero, ScheduleDecision.done])
+  Effect.succeed([{ ...state, outcome, paced: false }, Duration.zero, ScheduleDecision.done])
 
-const continueWith = (state: PolicyState, now: number, drawn: number, wait: number): Output => [
-  { n: state.n + 1, previous: drawn, outcome: undefined },
+const continueWith = (state: PolicyState, now: number, drawn: number, wait: number, paced: boolean): Output => [
+  { n: state.n + 1, previous: drawn, outcome: undefined, paced },
   Duration.millis(wait),
   ScheduleDecision.continueWith(Interval.after(now + wait))
 ]
@@ -76,14 +83,17 @@ const stepPolicy = (policy: RetryPolicy, state: PolicyState, hint: number | unde
     return stopWith(state, RetryOutcome.HINT_EXCEEDS_MAX_DELAY)
   }
   const nominal = nominalWait(policy, n)
-  if (policy.jitter === false) {
-    return Effect.succeed(continueWith(state, now, nominal, hint === undefined || nominal >= hint ? nominal : hint))
+  const exact = hint !== undefined && policy.hint === "exact"
+  const next = (drawn: number, r: number): Output => {
+    if (hint === undefined) return continueWith(state, now, drawn, drawn, false)
+    if (exact) return continueWith(state, now, drawn, spreadAbove(policy, hint, r), hint > 0)
+    return drawn >= hint
+      ? continueWith(state, now, drawn, drawn, false)
+      : continueWith(state, now, drawn, aboveHint(policy, hint, r), true)
   }
+  if (policy.jitter === false && !exact) return Effect.succeed(next(nominal, 0))
   const previous = state.previous < 0 ? Duration.toMillis(policy.baseDelay) : state.previous
-  return Effect.map(Random.next, (r) => {
-    const drawn = jittered(policy, n, nominal, previous, r)
-    return continueWith(state, now, drawn, hint === undefined || drawn >= hint ? drawn : aboveHint(policy, hint, r))
-  })
+  return Effect.map(Random.next, (r) => next(jittered(policy, n, nominal, previous, r), r))
 }
 
 /**
@@ -135,9 +145,16 @@ export const policySchedule = (
  * @internal
  */
 export const aboveHint = (policy: RetryPolicy, hint: number, r: number): number =>
-  policy.jitter === false
-    ? hint
-    : Math.min(Duration.toMillis(policy.maxDelay), hint + Math.floor(r * Math.min(hint / 10, HINT_SPREAD_MAX)))
+  policy.jitter === false ? hint : spreadAbove(policy, hint, r)
+
+/**
+ * The wait of a policy that follows hints exactly (`hint: "exact"`): the hint plus
+ * r × min(10% of the hint, 1 second), jitter or not, capped by `maxDelay`, in whole milliseconds.
+ *
+ * @internal
+ */
+export const spreadAbove = (policy: RetryPolicy, hint: number, r: number): number =>
+  Math.min(Duration.toMillis(policy.maxDelay), hint + Math.floor(r * Math.min(hint / 10, HINT_SPREAD_MAX)))
 
 /** The largest spread above a server hint, in milliseconds. @internal */
 export const HINT_SPREAD_MAX = 1000
@@ -217,10 +234,12 @@ export type Step =
  * (milliseconds) if any. In order:
  *
  * 1. the veto (`retryable` answers `false`): `not_retryable`, and the budget is not charged;
- * 2. the budget is charged for the failure (its answer is applied last);
- * 3. the switch (`enabled: false`): `disabled`;
- * 4. the category's compiled schedule, stepped with the error: its own stop (`not_retryable`,
- *    `exhausted`, `hint_exceeds_max_delay`), or the wait;
+ * 2. the switch (`enabled: false`): `disabled`;
+ * 3. the category's compiled schedule, stepped with the error: its own stop (`not_retryable`,
+ *    `exhausted`, `hint_exceeds_max_delay`), or the wait (raised to a hint, or the hint plus its
+ *    spread under `hint: "exact"`);
+ * 4. the budget is charged for the failure, whatever the decision so far, at the hinted cost only
+ *    when the hint paced the wait; a budget backed by a store answers asynchronously;
  * 5. `maxAttempts`, then `maxElapsed` against the wait: `stopped_by_cap`;
  * 6. the budget's answer: `budget_exhausted`.
  *
@@ -242,37 +261,49 @@ export const decide = (
     Effect.succeed({ _tag: "Stop", category, policy, outcome, state: { ...state, attempts } })
   const retryable = plan.retryable
   if (retryable !== undefined && call(() => retryable(error)) === false) return stop(RetryOutcome.NOT_RETRYABLE)
-  const hinted = hintWait(rawHint) !== undefined
-  const allowed = budget === undefined || budget.unsafeOnFailure(plan.budgetKey, category, hinted)
-  if (!plan.enabled) return stop(RetryOutcome.DISABLED)
+  const hint = hintWait(rawHint)
+  // Every failed attempt past the veto is charged; only a hint that paced the wait earns the hinted cost.
+  const charge = (paced: boolean, then: (allowed: boolean) => Effect.Effect<Step>): Effect.Effect<Step> => {
+    if (budget === undefined) return then(true)
+    const failure: BudgetFailure = { category, hinted: paced, contention: isContention(error), now }
+    return budget.onFailure !== undefined
+      ? Effect.flatMap(budget.onFailure(plan.budgetKey, failure), then)
+      : then(budget.unsafeOnFailure(plan.budgetKey, failure))
+  }
+  if (!plan.enabled) return charge(hint !== undefined && hint > 0, () => stop(RetryOutcome.DISABLED))
   const i = categories.indexOf(category)
-  const current: PolicyState = { n: state.retries[i], previous: state.previous[i], outcome: undefined }
+  const current: PolicyState = { n: state.retries[i], previous: state.previous[i], outcome: undefined, paced: false }
   // the category's compiled schedule, the very value `RetryPolicy.toSchedule` returns
   return Effect.flatMap(
     policySchedule(plan.table[category], ceiling).step(now, error, current) as Effect.Effect<Output>,
     ([next, delay, decision]): Effect.Effect<Step> => {
-      if (ScheduleDecision.isDone(decision)) return stop(next.outcome ?? RetryOutcome.EXHAUSTED)
-      if (plan.maxAttempts !== undefined && attempts >= plan.maxAttempts) return stop(RetryOutcome.STOPPED_BY_CAP)
-      const wait = Duration.toMillis(delay)
-      if (plan.maxElapsed !== undefined && now - state.start + wait > plan.maxElapsed) {
-        return stop(RetryOutcome.STOPPED_BY_CAP)
+      if (ScheduleDecision.isDone(decision)) {
+        return charge(hint !== undefined && hint > 0, () => stop(next.outcome ?? RetryOutcome.EXHAUSTED))
       }
-      if (!allowed) return stop(RetryOutcome.BUDGET_EXHAUSTED)
-      return Effect.succeed({
-        _tag: "Retry",
-        category,
-        policy,
-        n: current.n,
-        wait,
-        state: {
-          attempts,
-          retries: with1(state.retries, i, next.n),
-          previous: with1(state.previous, i, next.previous),
-          start: state.start
-        }
-      })
+      return charge(next.paced, (allowed) => verdict(next, delay, allowed))
     }
   )
+  function verdict(next: PolicyState, delay: Duration.Duration, allowed: boolean): Effect.Effect<Step> {
+    if (plan.maxAttempts !== undefined && attempts >= plan.maxAttempts) return stop(RetryOutcome.STOPPED_BY_CAP)
+    const wait = Duration.toMillis(delay)
+    if (plan.maxElapsed !== undefined && now - state.start + wait > plan.maxElapsed) {
+      return stop(RetryOutcome.STOPPED_BY_CAP)
+    }
+    if (!allowed) return stop(RetryOutcome.BUDGET_EXHAUSTED)
+    return Effect.succeed({
+      _tag: "Retry",
+      category,
+      policy,
+      n: current.n,
+      wait,
+      state: {
+        attempts,
+        retries: with1(state.retries, i, next.n),
+        previous: with1(state.previous, i, next.previous),
+        start: state.start
+      }
+    })
+  }
 }
 
 /**

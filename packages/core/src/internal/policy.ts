@@ -23,7 +23,8 @@ export const fieldDefaults = {
   baseDelay: Duration.seconds(1),
   maxDelay: Duration.infinity,
   backoffFactor: 2,
-  jitter: false
+  jitter: false,
+  hint: "at least"
 } as const
 
 /** @internal */
@@ -155,7 +156,8 @@ export const PolicyInputSchema = Schema.Struct({
       Schema.Union(Schema.Boolean, Schema.Literal("full", "equal", "decorrelated")),
       `false, true, "full", "equal" or "decorrelated"`
     )
-  )
+  ),
+  hint: Schema.optional(described(Schema.Literal("at least", "exact"), `"at least" or "exact"`))
 })
 
 const decodeInput = Schema.decodeUnknownEither(PolicyInputSchema, { errors: "first", onExcessProperty: "error" })
@@ -202,7 +204,8 @@ const decodeReadable = (input: unknown): Either.Either<Policy, Invalid> => {
       baseDelay: decoded.baseDelay ?? fieldDefaults.baseDelay,
       maxDelay: decoded.maxDelay ?? fieldDefaults.maxDelay,
       backoffFactor: decoded.backoffFactor ?? fieldDefaults.backoffFactor,
-      jitter: decoded.jitter ?? fieldDefaults.jitter
+      jitter: decoded.jitter ?? fieldDefaults.jitter,
+      hint: decoded.hint ?? fieldDefaults.hint
     }))
   )
 }

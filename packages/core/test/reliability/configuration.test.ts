@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   type InvalidPolicyError,
-  RetryBudgets,
+  RetryBudget,
   RetryClassifier,
   RetryConfig,
   RetryMonitor,
@@ -253,7 +253,7 @@ const budgetCases: ReadonlyArray<Case> = (
   field,
   value,
   shown,
-  error: () => RetryBudgets.make(options as any)
+  error: () => RetryBudget.make(options as any)
 }))
 
 /** Options validated with an `IllegalArgumentException`: the message names the field and the value. */
@@ -394,7 +394,7 @@ describe("every invalid field names the field and the value", () => {
   })
 
   it("regression: RetryBudget.make(null) fails with an InvalidPolicyError naming the options, instead of throwing", () => {
-    const error = errorOf(() => RetryBudgets.make(null as any)) as any
+    const error = errorOf(() => RetryBudget.make(null as any)) as any
     expect(error?._tag).toBe("InvalidPolicyError")
     expect(error.field).toBe("budget")
     expect(error.message).toContain("got null")

@@ -21,7 +21,10 @@ import { Cause, ConfigProvider, Duration, Effect, Either, Exit, Fiber, Layer, Lo
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { section } from "../../../../test/reliability/report.js"
 import { runVirtual, scripted } from "../utils.js"
+
+const report = section({ id: "09-defects", order: 9, title: "Defects found by probing from outside (issue 13)" })
 
 const captureLogs = () => {
   const lines: Array<string> = []
@@ -35,6 +38,15 @@ const DAY = 86_400_000
 
 describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
   it("a policy field that cannot give a finite wait is rejected when decoded, naming the field", () => {
+    report.add({
+      tried: "defect 1: a policy field that cannot give a finite wait",
+      inputs:
+        "baseDelay Infinity, Duration.infinity, \"Infinity millis\", 2^31 ms, \"30 days\", [1e12, 0]; backoffFactor Infinity",
+      faults: "non-finite and out-of-range numbers",
+      load: "—",
+      measured:
+        "before: accepted (decorrelated jitter then gave NaN waits, run as 0 ms: six immediate attempts, maxElapsed never fired); now: InvalidPolicyError naming policy.baseDelay / policy.backoffFactor (internal/policy.ts)"
+    })
     for (const baseDelay of [Infinity, Duration.infinity, "Infinity millis", 2 ** 31, "30 days", [1e12, 0]]) {
       const decoded = RetryPolicy.decodeUnknown({ decision: "retry_with_backoff", baseDelay })
       expect(Either.isLeft(decoded), String(baseDelay)).toBe(true)
@@ -48,6 +60,14 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
   })
 
   it("nominalWaits of an astronomic factor with an unbounded maxDelay stop at the 24-hour ceiling", () => {
+    report.add({
+      tried: "defect 1: nominalWaits of backoffFactor 1e308 with an unbounded maxDelay",
+      inputs: "4 retries, base 1 s",
+      faults: "an astronomic factor",
+      load: "—",
+      measured:
+        "before: [1000, Infinity, Infinity, Infinity] (null in JSON); now: [1000, 86400000, 86400000, 86400000], the 24-hour ceiling (internal/policy.ts bounded)"
+    })
     const policy = RetryPolicy.make({
       decision: "retry_with_backoff",
       maxRetries: 4,
@@ -60,6 +80,14 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
 
   it.effect("decorrelated jitter with a huge factor gives finite waits, and maxElapsed fires", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "defect 1: decorrelated jitter, factor 1e308, unbounded maxDelay, maxElapsed 2 days",
+        inputs: "10 network errors",
+        faults: "an astronomic factor",
+        load: "—",
+        measured:
+          "every wait a whole number in [1 s, 24 h]; the run stops before 2 days (before: NaN waits, maxElapsed never fired)"
+      })
       const { effect, times } = scripted(Array.from({ length: 10 }, () => new NetworkError({ message: "reset" })))
       const exit = yield* runVirtual(
         effect.pipe(withIntelligentRetry({
@@ -100,6 +128,14 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
   for (const [name, error] of hinted) {
     it.effect(`a hint above the ceiling ends the run at once with hint_exceeds_max_delay: ${name}`, () =>
       Effect.gen(function*() {
+        report.add({
+          tried: `defect 1: a server hint above the ceiling ends the run at once: ${name}`,
+          inputs: "under an unbounded maxDelay (the default of user policies)",
+          faults: "hostile hints",
+          load: "—",
+          measured:
+            "before: the fiber parked for up to ~31,700 years; now: one attempt, outcome hint_exceeds_max_delay (internal/plan.ts decide)"
+        })
         const store = yield* RetryStats.make({ metrics: false })
         const { effect, times } = scripted([error, error])
         const exit = yield* runVirtual(
@@ -124,6 +160,15 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
 
   it.effect("the ceiling is a setting: RetryConfig's maxWait lowers it; an invalid one dies naming it", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "defect 1: the ceiling is a setting (RetryConfig maxWait)",
+        inputs:
+          "maxWait 1 hour vs default 24 h with Retry-After: 7200; invalid maxWait Infinity, 2^31 − 1, 0, −1, \"forever\"",
+        faults: "invalid settings",
+        load: "—",
+        measured:
+          "a 2-hour hint ends the run under a 1-hour ceiling and is waited under the default; every invalid ceiling dies with InvalidPolicyError naming RetryConfig.maxWait"
+      })
       const error = { status: 503, headers: { "retry-after": "7200" } }
       const one = scripted([error])
       const stopped = yield* runVirtual(
@@ -156,6 +201,14 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
 describe("defect 4: every run that reaches its first failure ends with exactly one outcome", () => {
   it.effect("an attempt that dies after a retry is recorded as died; the defect surfaces unchanged", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "defect 4: an attempt that dies after a retry",
+        inputs: "a network error, then Effect.die",
+        faults: "a defect after the first failure",
+        load: "—",
+        measured:
+          "before: runs 0, no outcome counted; now: one outcome, died, the defect surfacing unchanged (internal/intelligentRetry.ts, one onExit)"
+      })
       const store = yield* RetryStats.make({ metrics: false })
       let attempt = 0
       const boom = new Error("boom")
@@ -190,6 +243,14 @@ describe("defect 4: every run that reaches its first failure ends with exactly o
 describe("defects 8 and 9: callbacks never crash the process nor hang the run", () => {
   it.effect("an async onRetry that rejects is awaited, logged and ignored (no unhandled rejection)", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "defect 8: an async onRetry that rejects",
+        inputs: "onRetry: async () => { throw new Error(\"metrics down\") }",
+        faults: "a rejected promise from a callback",
+        load: "—",
+        measured:
+          "before: unhandled rejection, Node exited with code 1; now: awaited, one warning logged, 0 unhandled rejections, the run recovers"
+      })
       const logs = captureLogs()
       const rejections: Array<unknown> = []
       const onRejection = (reason: unknown) => rejections.push(reason)
@@ -231,6 +292,14 @@ describe("defects 8 and 9: callbacks never crash the process nor hang the run", 
 
   it.effect("onRetry that never returns is interrupted at its time limit (default 5 s), and the run goes on", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "defect 9: onRetry: () => Effect.never",
+        inputs: "one network error, default callbackTimeout",
+        faults: "a callback that never returns",
+        load: "—",
+        measured:
+          "before: the run hung forever; now: interrupted at 5,000 ms (virtual), one warning, the next attempt at t = 5,000, the run recovers"
+      })
       const logs = captureLogs()
       let interrupted = 0
       const { effect, times } = scripted([new NetworkError({ message: "reset" })])
@@ -252,6 +321,13 @@ describe("defects 8 and 9: callbacks never crash the process nor hang the run", 
 
   it.effect("onFailure that never returns: the error surfaces after callbackTimeout", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "defect 9: onFailure: () => Effect.never",
+        inputs: "no_retry, callbackTimeout 250 ms",
+        faults: "a callback that never returns",
+        load: "—",
+        measured: "before: the error never surfaced; now: it surfaces at t = 250 ms"
+      })
       const error = new TemporaryError({ message: "503" })
       const fiber = yield* Effect.fail(error).pipe(
         withIntelligentRetry({
@@ -285,6 +361,13 @@ describe("classification and parsing, tightened", () => {
 
   it("the caller's own abort is not retried: AbortError and UND_ERR_ABORTED are permanent_error", () => {
     const controller = new AbortController()
+    report.add({
+      tried: "tightened: the caller's own abort",
+      inputs: "AbortController reason, DOMException AbortError, UND_ERR_ABORTED",
+      faults: "cancellation",
+      load: "—",
+      measured: "before: temporary_error, retried for minutes; now: permanent_error (TimeoutError stays network_error)"
+    })
     controller.abort()
     expect(classify(controller.signal.reason)).toBe("permanent_error")
     expect(classify(new DOMException("This operation was aborted", "AbortError"))).toBe("permanent_error")
@@ -294,6 +377,13 @@ describe("classification and parsing, tightened", () => {
   })
 
   it("an AggregateError whose members carry network codes is network_error", () => {
+    report.add({
+      tried: "tightened: AggregateError (happy eyeballs)",
+      inputs: "ECONNREFUSED on IPv4 and IPv6, bare and under fetch failed",
+      faults: "—",
+      load: "—",
+      measured: "network_error (before: temporary_error when bare)"
+    })
     const happyEyeballs = new AggregateError([
       withCode("connect ECONNREFUSED 127.0.0.1:80", "ECONNREFUSED"),
       withCode("connect ECONNREFUSED ::1:80", "ECONNREFUSED")
@@ -305,6 +395,13 @@ describe("classification and parsing, tightened", () => {
 
   it("an Effect Cause or Exit given as an error is unwrapped to its failure", () => {
     const network = new NetworkError({ message: "reset" })
+    report.add({
+      tried: "tightened: an Effect Cause or Exit passed as an error",
+      inputs: "Cause.fail, Exit.fail, sequential causes, Cause.die, a Cause as a cause",
+      faults: "—",
+      load: "—",
+      measured: "unwrapped to the failure (else the defect) and classified by it"
+    })
     expect(classify(Cause.fail(network))).toBe("network_error")
     expect(classify(Exit.fail(network))).toBe("network_error")
     expect(classify(Cause.sequential(Cause.empty, Cause.fail({ status: 404 })))).toBe("permanent_error")
@@ -315,6 +412,13 @@ describe("classification and parsing, tightened", () => {
 
   it("programming errors are permanent_error; a TypeError with a network cause is not", () => {
     expect(classify(new TypeError("x is not a function"))).toBe("permanent_error")
+    report.add({
+      tried: "tightened: programming errors",
+      inputs: "TypeError, RangeError, ReferenceError, SyntaxError, bare and wrapped; TypeErrors with network causes",
+      faults: "—",
+      load: "—",
+      measured: "permanent_error unless a network cause is found (before: temporary_error, retried for minutes)"
+    })
     expect(classify(new RangeError("Invalid array length"))).toBe("permanent_error")
     expect(classify(new ReferenceError("x is not defined"))).toBe("permanent_error")
     expect(classify(new SyntaxError("Unexpected token"))).toBe("permanent_error")
@@ -326,6 +430,14 @@ describe("classification and parsing, tightened", () => {
 
   it("Retry-After HTTP-dates are parsed strictly: an impossible date is no hint", () => {
     const now = Date.UTC(2025, 0, 1)
+    report.add({
+      tried: "tightened: strict RFC 9110 HTTP-dates",
+      inputs:
+        "4 valid dates in the three forms (one with a wrong weekday) and 9 impossible ones (31 Feb, 29 Feb 2025, 31 Apr, day 0, hour 24, minute 60, month Foo)",
+      faults: "impossible dates",
+      load: "—",
+      measured: "before: \"Mon, 31 Feb 2025\" rolled over into March (a 61-day hint); now: no hint"
+    })
     const parse = (value: string) => Classifier.parseRetryAfter(value, now)
     expect(parse("Wed, 01 Jan 2025 00:01:00 GMT")).toBe(60_000)
     // the weekday is not checked (1 Jan 2025 is a Wednesday), as Go's http.ParseTime
@@ -353,6 +465,14 @@ describe("classification and parsing, tightened", () => {
 describe("defect 6: a strategies table mutated after first use", () => {
   it.effect("is frozen when first decoded: a later change throws at once instead of being ignored", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "defect 6: a strategies table mutated after first use",
+        inputs: "table.temporary_error = { decision: \"no_retry\" }, a nested field, a [s, ns] pair",
+        faults: "mutation after use",
+        load: "—",
+        measured:
+          "before: the old policy silently kept running; now: the table is frozen when first decoded and each mutation throws TypeError at once (Strategies.ts decodeTable)"
+      })
       const table: Record<string, any> = {
         temporary_error: { decision: "retry_with_delay", maxRetries: 2, baseDelay: [1, 0] }
       }
@@ -391,6 +511,14 @@ describe("secrets and input hygiene in configuration", () => {
 
   it("a configuration error shows the offending value scrubbed", () => {
     const exit = layerError(RetryConfig.layerFromSettings({ DEFAULT_STRATEGY: "password=hunter2" as any }))
+    report.add({
+      tried: "secrets: configuration errors",
+      inputs:
+        "DEFAULT_STRATEGY \"password=hunter2\"; RETRY_DEFAULT_BASE_DELAY with URL credentials and a token; a policy baseDelay \"api_key=AKIA…\"",
+      faults: "secrets in invalid values",
+      load: "—",
+      measured: "before: echoed raw; now: masked in the message and the value (describe / invalid scrub)"
+    })
     const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
     expect(error).toBeInstanceOf(InvalidPolicyError)
     expect(error!.field).toBe("DEFAULT_STRATEGY")
@@ -413,6 +541,13 @@ describe("secrets and input hygiene in configuration", () => {
   })
 
   it("a settings object with a throwing getter, or a hostile Proxy, fails the layer with InvalidPolicyError", () => {
+    report.add({
+      tried: "hygiene: a settings object with a throwing getter, a hostile Proxy, a revoked Proxy",
+      inputs: "RetryConfig.layerFromSettings and RetryConfig.resolve",
+      faults: "values that throw when read",
+      load: "—",
+      measured: "before: a defect; now: the layer fails with InvalidPolicyError naming the key (or settings)"
+    })
     const getter = {
       ENABLED: true,
       get DEFAULT_STRATEGY(): string {
@@ -456,6 +591,13 @@ describe("secrets and input hygiene in configuration", () => {
 
   it.effect("a UTF-8 byte-order mark in a JSON settings file is accepted", () =>
     Effect.gen(function*() {
+      report.add({
+        tried: "hygiene: a UTF-8 byte-order mark in a JSON settings file",
+        inputs: "RetryConfig.layerFromJsonFile",
+        faults: "a BOM",
+        load: "—",
+        measured: "before: \"is not valid JSON\"; now: read"
+      })
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "intelligent-retry-bom-"))
       const file = path.join(dir, "settings.json")
       try {

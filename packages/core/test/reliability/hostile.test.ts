@@ -11,6 +11,7 @@ import {
   currentStrategyFor,
   isErrorCategory,
   type RetryAlert,
+  RetryBudget,
   RetryMonitor,
   RetryStats,
   strategyFor,
@@ -69,6 +70,8 @@ const runWith = (value: unknown, store: RetryStats.RetryStatsService, logs: Laye
       }),
       Effect.provideService(RetryStats.RetryStats, store),
       Effect.provide(logs),
+      // every run is retried once, as its policy says: no budget across these hundreds of runs
+      Effect.provide(RetryBudget.layerNone),
       Effect.withClock(new VirtualClock())
     )
   )

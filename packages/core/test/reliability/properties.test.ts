@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   type ErrorCategory,
+  RetryBudget,
   type RetryInfo,
   RetryPolicy,
   type RetryPolicyInput,
@@ -209,6 +210,8 @@ const runOnce = (
         onFailure: (info) => Effect.sync(() => (failureOutcome = info.outcome))
       }),
       Effect.provideService(RetryStats.RetryStats, spy(store, recorded)),
+      // a fresh default budget per run: an isolated run is exactly as its policy says
+      Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
       // 10,000 runs would print a line per retry; the log itself is tested in IntelligentRetry.test.ts
       Effect.provide(Logger.remove(Logger.defaultLogger)),
       Effect.withRandom(Random.make(seed)),
@@ -572,6 +575,7 @@ describe("properties of the compiled schedules, 10,000 runs each", () => {
             const exit = Effect.runSyncExit(
               script(errors, times).pipe(
                 Effect.retry(Strategies.toSchedule(t, options)),
+                Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
                 Effect.withRandom(Random.make(seed)),
                 Effect.withClock(clock)
               )
@@ -668,6 +672,7 @@ describe("properties of the compiled schedules, 10,000 runs each", () => {
                 script(errors, times).pipe(
                   withIntelligentRetry({ strategies, ...options }),
                   Effect.provideService(RetryStats.RetryStats, store),
+                  Effect.provideServiceEffect(RetryBudget.RetryBudget, RetryBudget.make()),
                   Effect.withRandom(Random.make(seed))
                 )
               )

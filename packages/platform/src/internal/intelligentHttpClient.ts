@@ -57,6 +57,7 @@ interface Compiled<E> {
   readonly onFailure: Options<E>["onFailure"]
   readonly maxAttempts: number | undefined
   readonly maxElapsed: Duration.DurationInput | undefined
+  readonly callbackTimeout: Duration.DurationInput | undefined
   readonly breaker: Breaker | undefined
 }
 
@@ -76,6 +77,7 @@ const optionKeys: ReadonlySet<string> = new Set([
   "onFailure",
   "maxAttempts",
   "maxElapsed",
+  "callbackTimeout",
   "retryNonIdempotent",
   "budgetKey",
   "filterStatusOk",
@@ -123,6 +125,7 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     filterStatusOk,
     maxAttempts,
     maxElapsed,
+    callbackTimeout,
     onFailure,
     onRetry,
     retryNonIdempotent,
@@ -154,6 +157,7 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     throw invalid("maxAttempts", maxAttempts, `must be an integer ≥ 1, got ${show(maxAttempts)}`)
   }
   if (maxElapsed !== undefined) decodeDuration("maxElapsed", maxElapsed, false)
+  if (callbackTimeout !== undefined) decodeDuration("callbackTimeout", callbackTimeout, true)
   const decodedTimeout = timeout === undefined ? undefined : decodeDuration("timeout", timeout, true)
   if (strategies !== undefined) {
     const decoded = Strategies.decodeTable(strategies)
@@ -185,7 +189,8 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     onRetry,
     onFailure,
     maxAttempts,
-    maxElapsed
+    maxElapsed,
+    callbackTimeout
   }
 }
 
@@ -321,6 +326,7 @@ const make = <E, R>(
         : (info: FailureInfo<Errors<E>>) => onFailure(info, request),
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
+      callbackTimeout: compiled.callbackTimeout,
       strategies: compiled.strategies
     }
     const run = retry(attempt, replay === "always" ? options : { ...options, retryable: vetoes[replay] })

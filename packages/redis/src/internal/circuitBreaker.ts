@@ -19,6 +19,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
+import { createHash } from "node:crypto"
 import type { Options as PublicOptions, Store } from "../RedisCircuitBreaker.js"
 
 type Admission = CircuitBreaker.Admission
@@ -94,6 +95,16 @@ if not s[1] then return 'closed' end
 return s[1]
 `
 
+const shas = new Map<string, string>()
+const sha1 = (source: string): string => {
+  let sha = shas.get(source)
+  if (sha === undefined) {
+    sha = createHash("sha1").update(source).digest("hex")
+    shas.set(source, sha)
+  }
+  return sha
+}
+
 /** Where an admission came from: probes of Redis and of the local fallback settle in different places. */
 interface Sourced {
   readonly source: "redis" | "local"
@@ -129,6 +140,17 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
   let warned = false
   const keyOf = (key: string) => `${keyPrefix}cb:${key}`
 
+  /** By SHA once Redis has the script (one round trip, no script text); loaded on `NOSCRIPT`. */
+  const evaluate = async (source: string, key: string, args: ReadonlyArray<string | number>): Promise<unknown> => {
+    const sha = sha1(source)
+    try {
+      return await client.evalsha(sha, 1, key, ...args)
+    } catch (error) {
+      if (!String((error as { message?: unknown } | null)?.message).startsWith("NOSCRIPT")) throw error
+      return await client.eval(source, 1, key, ...args)
+    }
+  }
+
   /** Runs a script; on any failure or after the timeout, `orElse` (logged once, counted). */
   const script = <A>(
     source: string,
@@ -137,7 +159,7 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
     orElse: () => Effect.Effect<A>,
     decode: (reply: unknown) => A
   ): Effect.Effect<A> =>
-    Effect.tryPromise(() => client.eval(source, 1, keyOf(key), ...args)).pipe(
+    Effect.tryPromise(() => evaluate(source, keyOf(key), args)).pipe(
       Effect.timeout(Duration.millis(timeoutMillis)),
       Effect.map(decode),
       Effect.catchAllCause((cause) => {

@@ -59,16 +59,18 @@ export const O_HINT = OUTCOME_INDEX["hint_exceeds_max_delay"]
 export const O_INTERRUPTED = OUTCOME_INDEX["interrupted"]
 /** @internal */
 export const O_SUCCEEDED = OUTCOME_INDEX["succeeded_first_try"]
+/** @internal */
+export const O_CIRCUIT_OPEN = OUTCOME_INDEX["circuit_open"]
 
 /**
- * Outcomes that count as a failed run in the recovery rate: all but success, recovery and
- * interruption.
+ * Outcomes that count as a failed run in the recovery rate: all but success, recovery,
+ * interruption and a run a circuit breaker shed (it never made an attempt).
  *
  * @internal
  */
 export const FAILED_OUTCOMES: ReadonlyArray<number> = outcomes
   .map((_, o) => o)
-  .filter((o) => o !== O_SUCCEEDED && o !== O_RECOVERED && o !== O_INTERRUPTED)
+  .filter((o) => o !== O_SUCCEEDED && o !== O_RECOVERED && o !== O_INTERRUPTED && o !== O_CIRCUIT_OPEN)
 
 /** @internal */
 export const emptyRow = (): Float64Array => new Float64Array(STRIDE)
