@@ -5,7 +5,7 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import { IntelligentWorker } from "@intelligent-retry/bullmq"
-import { InvalidPolicyError, RetryState, RetryStats } from "@intelligent-retry/core"
+import { InvalidPolicyError, RateLimitError, RetryState, RetryStats } from "@intelligent-retry/core"
 import { type Job, Queue, QueueEvents, Worker } from "bullmq"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { Redis } from "ioredis"
@@ -331,6 +331,38 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
     await until(async () => (await stateOf(queue, job.id!)) === "completed", 15_000, () => "completion")
     expect(target.requests).toHaveLength(2)
     expect(target.requests[1].at).toBeGreaterThanOrEqual(resumeAt)
+  }, 30_000)
+
+  it("a defect goes to BullMQ's attempts; an exhausted category ends the job whatever its attempts", async () => {
+    const name = uniqueQueue("defect")
+    const queue = queueFor(name)
+    const calls = new Map<string, number>()
+    const processor = IntelligentWorker.processor(
+      (job: Job<{ kind: "bug" | "throttled" }>) =>
+        Effect.suspend(() => {
+          const n = (calls.get(job.id!) ?? 0) + 1
+          calls.set(job.id!, n)
+          if (job.data.kind === "bug") return n === 1 ? Effect.die(new Error("a bug")) : Effect.succeed(`ok after ${n}`)
+          return Effect.fail(new RateLimitError({ message: "429" }))
+        }),
+      { strategies: { api_rate_limit: { decision: "retry_with_delay", maxRetries: 1, baseDelay: 0 } } }
+    )
+    const worker = new Worker(name, processor, { connection: connect() })
+    cleanups.push(() => worker.close())
+    const bug = await queue.add("job", { kind: "bug" as const }, { attempts: 2, backoff: 0 })
+    const throttled = await queue.add("job", { kind: "throttled" as const }, { attempts: 5, backoff: 0 })
+    await until(async () => (await stateOf(queue, bug.id!)) === "completed", 15_000, () => "the bug job")
+    await until(async () => (await stateOf(queue, throttled.id!)) === "failed", 15_000, () => "the throttled job")
+    await sleep(300)
+    const done = (await queue.getJob(bug.id!))!
+    expect(done.returnvalue).toBe("ok after 2")
+    expect(done.attemptsMade).toBe(2) // the defect used one of BullMQ's attempts
+    const failed = (await queue.getJob(throttled.id!))!
+    expect(calls.get(throttled.id!)).toBe(2) // one attempt and its one retry, in-process (wait 0)
+    expect(failed.failedReason).toBe(
+      "intelligent-retry: exhausted (api_rate_limit) after 2 attempts, 1 retry: RateLimitError"
+    )
+    expect(failed.attemptsMade).toBe(1)
   }, 30_000)
 
   it("100 jobs through 4 worker processes, one killed mid-run: every job ends exactly once, none lost", async () => {

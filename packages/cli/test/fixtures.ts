@@ -8,6 +8,7 @@ import {
   NetworkError,
   PermanentError,
   RateLimitError,
+  RetryBudget,
   RetryStrategies,
   Strategies,
   TemporaryError,
@@ -51,6 +52,9 @@ export const runScripts = (task: string, scripts: ReadonlyArray<ReadonlyArray<St
     )
   }, { discard: true }).pipe(
     Effect.provideService(RetryStrategies, Strategies.scale(Strategies.defaults, SCALE)),
+    // Each script plays out as written: the process-wide default budget, drained by the failing
+    // runs of earlier tests in this process, would end later runs with `budget_exhausted`.
+    Effect.provide(RetryBudget.layerNone),
     // the library's `Retry in …` line for each retry would fill the test's output
     Logger.withMinimumLogLevel(LogLevel.Warning)
   )

@@ -118,8 +118,17 @@ export interface IntelligentRetryOptions<E> {
    * `true`. `@intelligent-retry/platform` uses it for requests that are not safe to send twice.
    */
   readonly retryable?: ((error: E) => boolean) | undefined
-  /** The bucket of a keyed `RetryBudget` this run draws on. Default: the task name. */
+  /**
+   * The dependency this run calls: the bucket of a keyed `RetryBudget` it draws on, and the key of
+   * its cool-downs. Default: the task name.
+   */
   readonly budgetKey?: string | undefined
+  /**
+   * Hold the first attempt while this run's key cools down after a server hint another run
+   * received (see `RetryCooldown`). Runs under a `RetryCooldown` or `RedisRetry` layer always do.
+   * Default: `false`.
+   */
+  readonly cooldown?: boolean | undefined
 }
 
 /**

@@ -209,6 +209,50 @@ export const keyed = (options: RetryBudgetOptions = {}): Layer.Layer<RetryBudget
 export const layerNone: Layer.Layer<RetryBudget> = Layer.succeed(RetryBudget, undefined)
 
 /**
+ * A budget's validated configuration: every option with its default filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryBudgetSettings {
+  readonly maxTokens: number
+  readonly tokenRatio: number
+  readonly costs: Readonly<Record<ErrorCategory, number>>
+  readonly hintedCost: number
+  readonly contentionCost: number
+  readonly refillPerSecond: number
+  readonly maxKeys: number
+}
+
+/**
+ * Validates budget options and fills in the defaults, for budgets backed by a store of their own
+ * (`@intelligent-retry/redis`) that must behave exactly as the in-process one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decodeOptions = (
+  options: RetryBudgetOptions = {}
+): Effect.Effect<RetryBudgetSettings, InvalidPolicyError> => internal.validate(options)
+
+/**
+ * What one failed attempt withdraws under `settings`.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const costOf: (settings: RetryBudgetSettings, failure: BudgetFailure) => number = internal.costOf
+
+/**
+ * A budget from validated settings, one bucket per key (`keyed`) or one shared bucket.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromSettings = (settings: RetryBudgetSettings, keyed: boolean): RetryBudgetService =>
+  internal.make(settings, keyed)
+
+/**
  * Whether an error signals contention rather than overload: a 409, 412, 423 or 425 status on the
  * error or along its cause chain. Such a failure costs `contentionCost`. For budgets written
  * outside this library.

@@ -100,6 +100,13 @@ export * as RetryMonitor from "./RetryMonitor.js"
  */
 export * as RetryBudget from "./RetryBudget.js"
 /**
+ * Cool-downs shared by every run calling the same dependency: `RetryCooldown.layer`, the service
+ * tag `RetryCooldown.RetryCooldown`.
+ *
+ * @since 0.1.0
+ */
+export * as RetryCooldown from "./RetryCooldown.js"
+/**
  * The error classes and their shared type id.
  *
  * @since 0.1.0

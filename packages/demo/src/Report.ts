@@ -284,7 +284,8 @@ export const whyLonger = (intelligent: RunReport, library: LibraryView, naive: R
       : `Intelligent retry was not slower this time (${times}), but it can be, on purpose:`,
     `- it waits for what servers ask: each of its ${intelligent.failedAttemptsByCategory.api_rate_limit} answers 429 ` +
     "was waited out past its Retry-After",
-    `  (0 early requests; the naive run sent ${naive.earlyRequests} too early), and its presets back off longer: ` +
+    `  (${intelligent.earlyRequests} early requests; the naive run sent ${naive.earlyRequests} too early), and its ` +
+    "presets back off longer: " +
     `${seconds(library.totalWaitMillis)}`,
     `  of waits in all (summed over jobs) before its ${library.totalRetries} retries;`,
     extra > 0

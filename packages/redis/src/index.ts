@@ -10,3 +10,9 @@
  * @since 0.1.0
  */
 export * as RedisCircuitBreaker from "./RedisCircuitBreaker.js"
+/**
+ * Retry budgets and cool-downs shared across a fleet: `RedisRetry.layer({ url, keyPrefix })`.
+ *
+ * @since 0.1.0
+ */
+export * as RedisRetry from "./RedisRetry.js"

@@ -9,7 +9,7 @@ import {
   NetworkError,
   withCircuitBreaker
 } from "@intelligent-retry/core"
-import { RedisCircuitBreaker } from "@intelligent-retry/redis"
+import { RedisCircuitBreaker, RedisRetry } from "@intelligent-retry/redis"
 import { Cause, Deferred, Duration, Effect, Exit, Layer, Logger, ManagedRuntime, Ref } from "effect"
 import { Redis } from "ioredis"
 import { afterAll, expect, it } from "vitest"
@@ -86,6 +86,39 @@ describeWithServices("RedisCircuitBreaker", ["redis"], () => {
     },
     20_000
   )
+
+  it("RedisRetry.layer shares breakers too: one runtime's open breaker sheds the other's runs; one probe", async () => {
+    const url = serviceUrl("redis")
+    const keyPrefix = prefix()
+    const a = runtime(RedisRetry.layer({ url, keyPrefix }))
+    const b = runtime(RedisRetry.layer({ url, keyPrefix }))
+    const calls = await Effect.runPromise(Ref.make(0))
+    const call = <E>(result: E | "ok", gate?: Deferred.Deferred<void>) =>
+      Ref.update(calls, (n) => n + 1).pipe(
+        Effect.zipRight(gate === undefined ? Effect.void : Deferred.await(gate)),
+        Effect.zipRight(result === "ok" ? Effect.succeed("ok" as const) : Effect.fail(result as E)),
+        withCircuitBreaker(options),
+        Effect.exit
+      )
+    for (let i = 0; i < 5; i++) await a.runPromise(call(down))
+    const shed = await b.runPromise(call("ok"))
+    expect(isShed(shed)).toBe(true)
+    expect(await Effect.runPromise(Ref.get(calls))).toBe(5)
+    const wait = Duration.toMillis(
+      (Cause.squash((shed as Exit.Failure<unknown, unknown>).cause) as CircuitOpenError).retryAfter
+    )
+    await Effect.runPromise(Effect.sleep(Duration.millis(wait + 50)))
+    const gate = await Effect.runPromise(Deferred.make<void>())
+    const many = (rt: typeof a) =>
+      rt.runPromise(Effect.forEach(Array.from({ length: 10 }), () => call("ok", gate), { concurrency: "unbounded" }))
+    const both = Promise.all([many(a), many(b)])
+    await Effect.runPromise(Effect.sleep("200 millis"))
+    await Effect.runPromise(Deferred.succeed(gate, undefined))
+    const exits = (await both).flat()
+    expect(exits.filter(Exit.isSuccess).length).toBe(1)
+    expect(exits.filter(isShed).length).toBe(19)
+    expect(await b.runPromise(CircuitBreaker.state("carrier-api"))).toBe("closed")
+  }, 20_000)
 
   it("a failed probe reopens the breaker for the whole fleet", async () => {
     const url = serviceUrl("redis")

@@ -26,6 +26,8 @@ import type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } 
 import type { RetryBudgetService } from "../RetryBudget.js"
 import { RetryBudget } from "../RetryBudget.js"
 import { RetryConfig } from "../RetryConfig.js"
+import type { RetryCooldownService } from "../RetryCooldown.js"
+import { RetryCooldown } from "../RetryCooldown.js"
 import { RetryHandoff } from "../RetryErrors.js"
 import type { FailureOutcome } from "../RetryOutcome.js"
 import { RetryOutcome } from "../RetryOutcome.js"
@@ -62,6 +64,8 @@ export interface Compiled {
   readonly maxElapsed: number | undefined
   /** Milliseconds a callback may run before it is interrupted. */
   readonly callbackTimeout: number
+  /** The run holds its first attempt while its key cools down, even without a `RetryCooldown` layer. */
+  readonly cooldown: boolean
   /** Set by `withHandoff` only: see `./handoff.ts`. */
   readonly handoff?: Handoff | undefined
 }
@@ -89,7 +93,8 @@ export const optionKeys: ReadonlySet<string> = new Set([
   "maxElapsed",
   "budgetKey",
   "retryable",
-  "callbackTimeout"
+  "callbackTimeout",
+  "cooldown"
 ])
 
 const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
@@ -107,6 +112,7 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
     budgetKey,
     byTag,
     callbackTimeout,
+    cooldown,
     classify,
     maxAttempts,
     maxElapsed,
@@ -119,6 +125,9 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
   if (task !== undefined && typeof task !== "string") return fail("task", task, `must be a string, got ${show(task)}`)
   if (budgetKey !== undefined && typeof budgetKey !== "string") {
     return fail("budgetKey", budgetKey, `must be a string, got ${show(budgetKey)}`)
+  }
+  if (cooldown !== undefined && typeof cooldown !== "boolean") {
+    return fail("cooldown", cooldown, `must be a boolean, got ${show(cooldown)}`)
   }
   if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
     return fail("maxAttempts", maxAttempts, `must be an integer ≥ 1, got ${show(maxAttempts)}`)
@@ -173,7 +182,8 @@ export const compile = (options: IntelligentRetryOptions<any>): Either.Either<Co
     onFailure,
     maxAttempts,
     maxElapsed: elapsed === undefined ? undefined : Duration.toMillis(elapsed.right),
-    callbackTimeout: timeoutMillis
+    callbackTimeout: timeoutMillis,
+    cooldown: cooldown === true
   })
 }
 
@@ -257,7 +267,8 @@ class Run<A, E, R> {
     readonly budget: RetryBudgetService | undefined,
     readonly clock: Clock.Clock,
     readonly span: Tracer.Span | undefined,
-    readonly logLevel: LogLevel.LogLevel
+    readonly logLevel: LogLevel.LogLevel,
+    readonly cooldown: RetryCooldownService
   ) {
     const now = clock.unsafeCurrentTimeMillis()
     const resumed = compiled.handoff?.state
@@ -298,6 +309,12 @@ class Run<A, E, R> {
     const hint = call(() => hintMillis(error, now))
     const task = this.compiled.task
     if (this.stats.enabled) this.stats.unsafeRecordFailure(task, category, error, this.state.attempts + 1, now)
+    // a hint tells every run of this key when the server will serve again (finite, below the ceiling)
+    if (hint !== undefined && hint > 0 && hint <= (this.plan.maxWait ?? DEFAULT_MAX_WAIT)) {
+      const until = now + Math.ceil(hint)
+      const cooldown = this.cooldown
+      call(() => cooldown.unsafeHold(this.compiled.budgetKey, until, now))
+    }
     return Effect.flatMap(decide(this.plan, this.state, category, error, hint, now, this.budget), (step) => {
       this.state = step.state
       this.last = category
@@ -439,7 +456,8 @@ const retrying = <A, E, R>(
       Context.get(context, RetryBudget),
       Context.get(fiber.currentDefaultServices, Clock.Clock),
       isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined,
-      settings.retryLogLevel ?? LogLevel.Info
+      settings.retryLogLevel ?? LogLevel.Info,
+      Context.get(context, RetryCooldown)
     )
     // Every run that reached its first failure ends with exactly one outcome: one that ended by
     // interruption is `interrupted`, one that ended by a defect (an attempt after a retry died) is
@@ -549,11 +567,25 @@ export const make = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled):
     }
     return Effect.succeed(a)
   }
-  return Effect.matchEffect(self, {
+  const run = Effect.matchEffect(self, {
     onFailure: (error) => retrying(self, compiled, error, false),
     onSuccess: succeeded
   })
+  return cooledDown(run, compiled)
 }
+
+/**
+ * Holds the first attempt of a run that opted in (the option, or a `RetryCooldown` layer) while its
+ * key cools down after a server hint; any other run goes straight on.
+ */
+const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const registry = Context.get(fiber.currentContext, RetryCooldown)
+    if (!compiled.cooldown && !registry.optIn) return run
+    const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+    const until = call(() => registry.unsafeUntil(compiled.budgetKey, now))
+    return typeof until === "number" && until > now ? Effect.zipRight(Effect.sleep(until - now), run) : run
+  })
 
 /** @internal */
 export const strategyFor = (

@@ -15,12 +15,14 @@ import { CircuitBreaker, RetryPolicy } from "@intelligent-retry/core"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import type * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import type { Options as PublicOptions, Store } from "../RedisCircuitBreaker.js"
+import type { Guard } from "./connection.js"
+import { client, fellBack, guard, validate } from "./connection.js"
+
+export { client, DEFAULT_PREFIX, validate } from "./connection.js"
 
 type Admission = CircuitBreaker.Admission
 type Settings = CircuitBreaker.CircuitBreakerSettings
@@ -136,8 +138,7 @@ export interface Health {
 export const make = (options: Options): CircuitBreaker.CircuitBreakerService & { readonly health: () => Health } => {
   const { client, keyPrefix, timeoutMillis } = options
   const local = CircuitBreaker.makeCircuits()
-  let fallbacks = 0
-  let warned = false
+  const fallback: Guard = guard("circuit_breaker", timeoutMillis)
   const keyOf = (key: string) => `${keyPrefix}cb:${key}`
 
   /** By SHA once Redis has the script (one round trip, no script text); loaded on `NOSCRIPT`. */
@@ -151,7 +152,10 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
     }
   }
 
-  /** Runs a script; on any failure or after the timeout, `orElse` (logged once, counted). */
+  /**
+   * Runs a script; on any failure or after the timeout, `orElse`: logged once, counted in
+   * `intelligent_retry_redis_fallbacks_total{feature="circuit_breaker"}`.
+   */
   const script = <A>(
     source: string,
     key: string,
@@ -162,19 +166,7 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
     Effect.tryPromise(() => evaluate(source, keyOf(key), args)).pipe(
       Effect.timeout(Duration.millis(timeoutMillis)),
       Effect.map(decode),
-      Effect.catchAllCause((cause) => {
-        fallbacks++
-        if (warned) return orElse()
-        warned = true
-        return Effect.zipRight(
-          Effect.logWarning(
-            "intelligent-retry: Redis is unavailable for circuit breakers; using in-process breakers until it " +
-              "answers again (logged once; counted)",
-            cause
-          ),
-          orElse()
-        )
-      })
+      Effect.catchAllCause((cause) => Effect.zipRight(fellBack(fallback, cause), orElse()))
     )
 
   const localAcquire = (key: string, settings: Settings, clock: Clock.Clock): Effect.Effect<Admission> =>
@@ -254,7 +246,7 @@ export const make = (options: Options): CircuitBreaker.CircuitBreakerService & {
         () => Effect.sync(() => local.get(key, defaultsFor(key)).name),
         (reply) => (reply === "open" || reply === "half_open" ? reply : "closed")
       ),
-    health: () => ({ fallbacks })
+    health: () => ({ fallbacks: fallback.count })
   }
 }
 
@@ -267,66 +259,6 @@ const defaultsFor = (key: string): Settings => ({
   windowMillis: CircuitBreaker.defaults.windowMillis,
   breakMillis: CircuitBreaker.defaults.breakMillis
 })
-
-/** @internal */
-export const DEFAULT_PREFIX = "intelligent-retry:"
-const DEFAULT_TIMEOUT = 100
-
-/** @internal */
-export const validate = (
-  options: PublicOptions
-): Either.Either<{ readonly keyPrefix: string; readonly timeoutMillis: number }, InvalidPolicyError> => {
-  if (typeof options !== "object" || options === null) {
-    return Either.left(
-      RetryPolicy.invalid("options", options, `must be an object, got ${RetryPolicy.describe(options)}`)
-    )
-  }
-  const { keyPrefix, timeout } = options
-  if (keyPrefix !== undefined && typeof keyPrefix !== "string") {
-    return Either.left(
-      RetryPolicy.invalid("keyPrefix", keyPrefix, `must be a string, got ${RetryPolicy.describe(keyPrefix)}`)
-    )
-  }
-  let timeoutMillis = DEFAULT_TIMEOUT
-  if (timeout !== undefined) {
-    const decoded = RetryPolicy.decodeDuration("timeout", timeout)
-    if (Either.isLeft(decoded)) return Either.left(decoded.left)
-    timeoutMillis = Duration.toMillis(decoded.right)
-    if (!(timeoutMillis > 0 && Number.isFinite(timeoutMillis))) {
-      return Either.left(
-        RetryPolicy.invalid(
-          "timeout",
-          timeout,
-          `must be a positive, finite duration, got ${RetryPolicy.describe(timeout)}`
-        )
-      )
-    }
-  }
-  return Either.right({ keyPrefix: keyPrefix ?? DEFAULT_PREFIX, timeoutMillis })
-}
-
-/**
- * A client for `url` that never queues commands while disconnected (a command then fails at once
- * and the store falls back), reconnecting in the background.
- *
- * @internal
- */
-export const client = (url: string): Effect.Effect<Redis, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() =>
-      new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 1_000 })
-    ).pipe(
-      Effect.tap((redis) => {
-        // a client without an error listener would print every reconnection failure
-        redis.on("error", () => {})
-        return Effect.promise(() => redis.connect().catch(() => undefined)).pipe(
-          Effect.timeout(Duration.seconds(1)),
-          Effect.ignore
-        )
-      })
-    ),
-    (redis) => Effect.sync(() => redis.disconnect())
-  )
 
 /** @internal */
 export const makeStore = (client: Redis, options: PublicOptions = {}): Effect.Effect<Store, InvalidPolicyError> =>

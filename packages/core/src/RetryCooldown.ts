@@ -1,0 +1,90 @@
+/**
+ * Cool-downs shared by every run calling the same dependency. When a run receives a server hint
+ * (Retry-After, a rate-limit reset, `RateLimitError.retryAfter`) for its key (its `budgetKey`, by
+ * default its task name; `@intelligent-retry/platform` keys by host), other runs for that key
+ * that opt in do not send their first attempt before the hint expires: they wait for it.
+ *
+ * **Opting in**
+ *
+ * - `RetryCooldown.layer`: every run under it (in this process);
+ * - `RedisRetry.layer` (`@intelligent-retry/redis`): every run under it, across the fleet;
+ * - the run option `cooldown: true`: that run, with the process-wide registry (or the layer's).
+ *
+ * A run that does not opt in pays one context lookup on its happy path, and its hints still feed
+ * the registry (on its failure path).
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import * as internal from "./internal/cooldown.js"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = internal.TypeId
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A cool-down registry. Both calls are synchronous and never block: a store shared by processes
+ * keeps a local copy up to date in the background.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryCooldownService {
+  readonly [TypeId]: TypeId
+  /** Every run under this registry opts in (a layer); `false` for the process-wide default. */
+  readonly optIn: boolean
+  /** The end of `key`'s cool-down, epoch milliseconds, if one is running at `now`. */
+  readonly unsafeUntil: (key: string, now: number) => number | undefined
+  /** `key` is cooling down until `until` (epoch milliseconds); a later end already held wins. */
+  readonly unsafeHold: (key: string, until: number, now: number) => void
+}
+
+/**
+ * The current registry, as a `Context.Reference`. Its default is a process-wide registry that
+ * runs use only when they opt in with `cooldown: true`.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class RetryCooldown extends Context.Reference<RetryCooldown>()("@intelligent-retry/core/RetryCooldown", {
+  defaultValue: (): RetryCooldownService => internal.make(false)
+}) {}
+
+/**
+ * A fresh in-process registry; every run under the layer opts in.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { RetryCooldown, withIntelligentRetry } from "@intelligent-retry/core"
+ *
+ * declare const callCarrier: Effect.Effect<string, Error>
+ *
+ * // a 429 with Retry-After: 30 seen by one run holds every other run's first attempt for 30 s
+ * const program = Effect.forEach(Array.from({ length: 100 }), () =>
+ *   callCarrier.pipe(withIntelligentRetry({ task: "track" })), { concurrency: 10 }
+ * ).pipe(Effect.provide(RetryCooldown.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<RetryCooldown> = Layer.sync(RetryCooldown, () => internal.make(true))
+
+/**
+ * A fresh in-process registry, for a store of your own or to share between layers.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: { readonly optIn: boolean } = { optIn: true }): RetryCooldownService =>
+  internal.make(options.optIn)
