@@ -30,6 +30,22 @@
  *
  * @since 0.1.0
  */
+export {
+  /**
+   * Every category, in the order of the guide.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  categories,
+  /**
+   * Whether a value is one of the six categories.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  isErrorCategory
+} from "./ErrorCategory.js"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type { ErrorCategory } from "./ErrorCategory.js"

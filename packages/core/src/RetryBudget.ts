@@ -7,20 +7,20 @@
  *
  * **Model**
  *
- * - The bucket starts full, at `maxTokens` (default 100).
+ * - The bucket starts full, at `maxTokens` (default 50).
  * - Every failed attempt withdraws its category's cost (default 1). Two kinds of failure cost
  *   less: one whose server hint (Retry-After) actually paces its retry — the run waits longer, or
  *   exactly as long, as the server said, for a hint above zero — costs `hintedCost` (default 0);
  *   one that signals contention rather than overload (409, 412, 423, 425) costs `contentionCost`
  *   (default 0). `data_error` and `permanent_error` never touch the budget.
  * - Every successful attempt deposits `tokenRatio` (default 0.1), and time adds `refillPerSecond`
- *   (default `maxTokens / 100` per second: 1 per second).
+ *   (default `maxTokens / 100` per second: 0.5 per second).
  * - A retry is allowed only while the balance is above `maxTokens / 2`. The balance always stays
  *   within [0, `maxTokens`].
  *
  * With the defaults a run on its own is never refused (its worst case, every category's retries,
- * costs 14 of the 50 tokens above the threshold), while 1,000 concurrent runs failing together
- * make at most about 1,050 attempts instead of 6,000. See `docs/budget.md` for how the numbers were
+ * costs 14 of the 25 tokens above the threshold), while 1,000 concurrent runs failing together
+ * make at most 1,024 attempts instead of 6,000. See `docs/budget.md` for how the numbers were
  * chosen with the simulator.
  *
  * A retry the budget refuses is never silent: the original error surfaces at once, `onFailure`
@@ -102,7 +102,7 @@ export interface BudgetFailure {
  * @category models
  */
 export interface RetryBudgetOptions {
-  /** Capacity of a bucket; it starts full. Default: 100. */
+  /** Capacity of a bucket; it starts full. Default: 50. */
   readonly maxTokens?: number | undefined
   /** Deposit per successful attempt. Default: 0.1, the Google SRE book's 10% retry budget. */
   readonly tokenRatio?: number | undefined
@@ -128,7 +128,7 @@ export interface RetryBudgetOptions {
    * Tokens added per second of time, on top of deposits, so that a quiet dependency that fails now
    * and then is never starved of retries for lack of traffic (Finagle's `minRetriesPerSec`). 0
    * turns it off (gRPC A6). Default: `maxTokens / 100`, the whole bucket in 100 seconds (1 per
-   * second with the default 100 tokens).
+   * second with the default 50 tokens).
    */
   readonly refillPerSecond?: number | undefined
   /** With {@link keyed}: distinct keys kept; further keys share one bucket. Default: 10,000. */

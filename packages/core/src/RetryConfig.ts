@@ -19,8 +19,8 @@
  *
  * 2. the settings object (`ENABLED`, `DEFAULT_STRATEGY`, `NETWORK_IMMEDIATE_RETRY`,
  *    `API_RATE_LIMIT_DELAY`, `DATA_ERROR_NO_RETRY`, `MONITORING_ENABLED`, `ERROR_THRESHOLD`),
- *    given to {@link RetryConfig.layerFromSettings} or {@link RetryConfig.layerFromJsonFile}, or
- *    found by {@link RetryConfig.layer} under `INTELLIGENT_RETRY_CONFIG` in the `ConfigProvider`;
+ *    given to `RetryConfig.layerFromSettings` or `RetryConfig.layerFromJsonFile`, or
+ *    found by `RetryConfig.layer` under `INTELLIGENT_RETRY_CONFIG` in the `ConfigProvider`;
  * 3. the preset named by `DEFAULT_STRATEGY` (default: `"defaults"`);
  * 4. the built-in table, `Strategies.defaults`.
  *
@@ -48,52 +48,12 @@ import type { PresetName, StrategyTable } from "./Strategies.js"
 import { RetryStrategies } from "./Strategies.js"
 
 /**
- * Settings for `RetryMonitor`. See {@link RetryConfig.Monitoring}.
- *
- * @since 0.1.0
- * @category models
- */
-export type MonitoringSettings = RetryConfig.Monitoring
-
-/**
- * The run-wide settings `withIntelligentRetry` reads. See {@link RetryConfig.Settings}.
- *
- * @since 0.1.0
- * @category models
- */
-export type RetrySettings = RetryConfig.Settings
-
-/**
- * A `DEFAULT_STRATEGY` name. See {@link RetryConfig.Strategy}.
- *
- * @since 0.1.0
- * @category models
- */
-export type StrategyName = RetryConfig.Strategy
-
-/**
- * The guide's settings object. See {@link RetryConfig.Input}.
- *
- * @since 0.1.0
- * @category models
- */
-export type SettingsInput = RetryConfig.Input
-
-/**
- * What a configuration resolves to. See {@link RetryConfig.Resolved}.
- *
- * @since 0.1.0
- * @category models
- */
-export type ResolvedConfig = RetryConfig.Resolved
-
-/**
  * The monitoring settings when none are configured.
  *
  * @since 0.1.0
  * @category constants
  */
-export const defaultMonitoring: MonitoringSettings = internal.defaultMonitoring
+export const defaultMonitoring: Monitoring = internal.defaultMonitoring
 
 /**
  * The environment variables, by role, exactly as they are written.
@@ -111,7 +71,7 @@ export const variables: {
 } = internal.variables
 
 /**
- * Where {@link RetryConfig.layer} looks for the settings object in the `ConfigProvider`:
+ * Where `RetryConfig.layer` looks for the settings object in the `ConfigProvider`:
  * `INTELLIGENT_RETRY_CONFIG` (so `INTELLIGENT_RETRY_CONFIG_DEFAULT_STRATEGY` with
  * `ConfigProvider.fromEnv`, or `{ "INTELLIGENT_RETRY_CONFIG": { … } }` with
  * `ConfigProvider.fromJson`).
@@ -137,7 +97,7 @@ export const SettingsSchema = internal.SettingsSchema
  * @since 0.1.0
  * @category constructors
  */
-export const resolve = (settings?: SettingsInput): Effect.Effect<ResolvedConfig, InvalidPolicyError> =>
+export const resolve = (settings?: Input): Effect.Effect<Resolved, InvalidPolicyError> =>
   internal.load(settings === undefined ? undefined : internal.decodeSettings(settings))
 
 /**
@@ -159,7 +119,7 @@ export const defaultCategories = (table: StrategyTable): ReadonlyArray<ErrorCate
   internal.defaultCategories(table)
 
 const layerOf = <R = never>(
-  load: Effect.Effect<ResolvedConfig, InvalidPolicyError, R>
+  load: Effect.Effect<Resolved, InvalidPolicyError, R>
 ): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError, R> =>
   Layer.effectContext(
     Effect.map(load, (resolved) =>
@@ -192,235 +152,168 @@ const layerOf = <R = never>(
  * @category services
  */
 export class RetryConfig extends Context.Reference<RetryConfig>()("@intelligent-retry/core/RetryConfig", {
-  defaultValue: (): RetrySettings => internal.fromEnvironment().settings
-}) {
-  /**
-   * Reads the environment variables, and the settings object under `INTELLIGENT_RETRY_CONFIG`,
-   * from the current `ConfigProvider` (environment variables by default), once, when the layer
-   * is built, and installs the settings (`RetryConfig`) and the table (`RetryStrategies`). Absent
-   * values keep the built-in defaults. A malformed value fails the layer with an
-   * `InvalidPolicyError` naming the variable and the value.
-   *
-   * @since 0.1.0
-   */
-  static readonly layer: Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> = layerOf(internal.load())
+  defaultValue: (): Settings => internal.fromEnvironment().settings
+}) {}
 
+/**
+ * The run-wide settings `withIntelligentRetry` reads.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  /** `false`: one attempt and no retries, with statistics still recorded. Default: `true`. */
+  readonly enabled: boolean
   /**
-   * Like {@link RetryConfig.layer}, with the given settings object instead of one read under
-   * `INTELLIGENT_RETRY_CONFIG`. It is validated with `RetryConfig.SettingsSchema` when the layer
-   * is built; the environment variables still win over it.
-   *
-   * @example
-   * ```ts
-   * import { RetryConfig } from "@intelligent-retry/core"
-   *
-   * const RetryLive = RetryConfig.layerFromSettings({
-   *   ENABLED: true,
-   *   DEFAULT_STRATEGY: "progressive",
-   *   NETWORK_IMMEDIATE_RETRY: true,
-   *   API_RATE_LIMIT_DELAY: 300,
-   *   DATA_ERROR_NO_RETRY: true,
-   *   MONITORING_ENABLED: true,
-   *   ERROR_THRESHOLD: 50
-   * })
-   * ```
-   *
-   * @since 0.1.0
+   * Monitoring settings; absent means `RetryConfig.defaultMonitoring`. The configuration layers
+   * always set it. Read it with `RetryConfig.monitoring`.
    */
-  static layerFromSettings(settings: SettingsInput): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> {
-    return layerOf(internal.load(Effect.suspend(() => internal.decodeSettings(settings))))
-  }
-
+  readonly monitoring?: Monitoring | undefined
   /**
-   * Like {@link RetryConfig.layerFromSettings}, with the settings object read from a JSON file
-   * through `@effect/platform`'s `FileSystem` (provide one: `NodeContext.layer` or
-   * `NodeFileSystem.layer` from `@effect/platform-node`). An unreadable file, invalid JSON or an
-   * invalid setting fails the layer with an `InvalidPolicyError`.
-   *
-   * @since 0.1.0
+   * The level at which every scheduled retry is logged (task, category, attempt, wait), as Celery
+   * logs `Retry in 60s: …`. `LogLevel.None` turns the line off. Default: `LogLevel.Info`
+   * (`INTELLIGENT_RETRY_LOG_LEVEL`).
    */
-  static layerFromJsonFile(
-    path: string
-  ): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError, FileSystem.FileSystem> {
-    return layerOf(internal.load(internal.readJsonFile(path)))
-  }
-
+  readonly retryLogLevel?: LogLevel.LogLevel | undefined
   /**
-   * The monitoring settings in force: the configured ones, or `RetryConfig.defaultMonitoring`
-   * (enabled, threshold 50). What `RetryMonitor` should read for `MONITORING_ENABLED` and
-   * `ERROR_THRESHOLD`.
-   *
-   * @since 0.1.0
+   * The ceiling of every wait of `withIntelligentRetry`, computed or hinted: policies' `maxDelay`
+   * is read as `min(maxDelay, maxWait)`, and a server hint above it ends the run with
+   * `hint_exceeds_max_delay`. A finite duration of at least 1 ms and below 2³¹ − 1 ms (about
+   * 24.8 days: Node's timers fire at once past that); anything else makes the run die with an
+   * `InvalidPolicyError` naming `RetryConfig.maxWait`. Default: 24 hours.
    */
-  static readonly monitoring: Effect.Effect<MonitoringSettings> = Effect.map(
-    RetryConfig,
-    (settings) => settings.monitoring ?? defaultMonitoring
-  )
-
-  /**
-   * Validates a settings object and resolves it, with the environment variables of the current
-   * `ConfigProvider` laid over it, without installing anything: log it at start-up, or check it
-   * in a test. Without `settings`, the settings object is read from the `ConfigProvider` under
-   * `INTELLIGENT_RETRY_CONFIG`, as `RetryConfig.layer` does.
-   *
-   * @example
-   * ```ts
-   * import { ConfigProvider, Duration, Effect } from "effect"
-   * import { RetryConfig } from "@intelligent-retry/core"
-   *
-   * const program = Effect.gen(function*() {
-   *   const { strategies } = yield* RetryConfig.resolve({ DEFAULT_STRATEGY: "tracking" })
-   *   return Duration.toSeconds(strategies.temporary_error.baseDelay) // 45
-   * }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["RETRY_DEFAULT_BASE_DELAY", "45"]]))))
-   * ```
-   *
-   * @since 0.1.0
-   */
-  static readonly resolve = resolve
-
-  /**
-   * The environment variables, by role, exactly as they are written.
-   *
-   * @since 0.1.0
-   */
-  static readonly variables = variables
-
-  /**
-   * Where `RetryConfig.layer` looks for the settings object in the `ConfigProvider`:
-   * `INTELLIGENT_RETRY_CONFIG`.
-   *
-   * @since 0.1.0
-   */
-  static readonly settingsPrefix = settingsPrefix
-
-  /**
-   * The Schema of the settings object (see `RetryConfig.Input`). Booleans and numbers may also be
-   * strings, as a `ConfigProvider` gives them.
-   *
-   * @since 0.1.0
-   */
-  static readonly SettingsSchema = SettingsSchema
-
-  /**
-   * The monitoring settings when none are configured: enabled, threshold 50.
-   *
-   * @since 0.1.0
-   */
-  static readonly defaultMonitoring = defaultMonitoring
-
-  /**
-   * The categories of `table` whose `maxRetries` and `baseDelay` `RETRY_DEFAULT_MAX_RETRIES` and
-   * `RETRY_DEFAULT_BASE_DELAY` set: those with the decision `retry_with_backoff`, except
-   * `network_error` and `api_rate_limit`. For `Strategies.defaults`: `system_error` and
-   * `temporary_error`.
-   *
-   * @since 0.1.0
-   */
-  static readonly defaultCategories = defaultCategories
+  readonly maxWait?: Duration.DurationInput | undefined
 }
 
 /**
- * The types of the configuration, reachable from the `RetryConfig` class that the package index
- * exports: `RetryConfig.Settings`, `RetryConfig.Input`, …
+ * Settings for `RetryMonitor`, from the guide's `MONITORING_ENABLED` and `ERROR_THRESHOLD`.
  *
  * @since 0.1.0
+ * @category models
  */
-export declare namespace RetryConfig {
-  /**
-   * The run-wide settings `withIntelligentRetry` reads.
-   *
-   * @since 0.1.0
-   * @category models
-   */
-  export interface Settings {
-    /** `false`: one attempt and no retries, with statistics still recorded. Default: `true`. */
-    readonly enabled: boolean
-    /**
-     * Monitoring settings; absent means `RetryConfig.defaultMonitoring`. The configuration layers
-     * always set it. Read it with `RetryConfig.monitoring`.
-     */
-    readonly monitoring?: Monitoring | undefined
-    /**
-     * The level at which every scheduled retry is logged (task, category, attempt, wait), as Celery
-     * logs `Retry in 60s: …`. `LogLevel.None` turns the line off. Default: `LogLevel.Info`
-     * (`INTELLIGENT_RETRY_LOG_LEVEL`).
-     */
-    readonly retryLogLevel?: LogLevel.LogLevel | undefined
-    /**
-     * The ceiling of every wait of `withIntelligentRetry`, computed or hinted: policies' `maxDelay`
-     * is read as `min(maxDelay, maxWait)`, and a server hint above it ends the run with
-     * `hint_exceeds_max_delay`. A finite duration of at least 1 ms and below 2³¹ − 1 ms (about
-     * 24.8 days: Node's timers fire at once past that); anything else makes the run die with an
-     * `InvalidPolicyError` naming `RetryConfig.maxWait`. Default: 24 hours.
-     */
-    readonly maxWait?: Duration.DurationInput | undefined
-  }
-
-  /**
-   * Settings for `RetryMonitor`, from the guide's `MONITORING_ENABLED` and `ERROR_THRESHOLD`.
-   *
-   * @since 0.1.0
-   * @category models
-   */
-  export interface Monitoring {
-    /** Whether periodic monitoring should run. Default: `true`. */
-    readonly enabled: boolean
-    /** Alert when the failed attempts of a window exceed this. Default: 50. */
-    readonly errorThreshold: number
-  }
-
-  /**
-   * A `DEFAULT_STRATEGY` name: a preset of `Strategies.presets`, or `"progressive"`, the guide's
-   * name, an alias of `"defaults"` (whose system and temporary policies back off progressively).
-   *
-   * @since 0.1.0
-   * @category models
-   */
-  export type Strategy = PresetName | "progressive"
-
-  /**
-   * The guide's settings object (`INTELLIGENT_RETRY_CONFIG`). Every key is optional; an unknown
-   * key is an error. Delays are in seconds.
-   *
-   * @since 0.1.0
-   * @category models
-   */
-  export interface Input {
-    /** Retrying on (`true`) or off. Default: `true`. */
-    readonly ENABLED?: boolean | undefined
-    /** The preset the table starts from. Default: `"defaults"`. */
-    readonly DEFAULT_STRATEGY?: Strategy | undefined
-    /**
-     * `true`: network errors retry at once (`retry_immediately`); `false`: they back off
-     * progressively, 5 s, 10 s, 20 s, 40 s (`Strategies.progressive()`). A preset's network
-     * policy that already has the chosen decision is kept. Default: the preset's.
-     */
-    readonly NETWORK_IMMEDIATE_RETRY?: boolean | undefined
-    /** `baseDelay` of `api_rate_limit`, in seconds (≥ 0). Default: the preset's (300). */
-    readonly API_RATE_LIMIT_DELAY?: number | undefined
-    /**
-     * `true`: data errors are never retried; `false`: they are retried with the `temporary_error`
-     * policy. Default: the preset's (never retried).
-     */
-    readonly DATA_ERROR_NO_RETRY?: boolean | undefined
-    /** Whether periodic monitoring should run. Default: `true`. */
-    readonly MONITORING_ENABLED?: boolean | undefined
-    /** Alert when the failed attempts of a window exceed this; an integer ≥ 0. Default: 50. */
-    readonly ERROR_THRESHOLD?: number | undefined
-  }
-
-  /**
-   * What a configuration resolves to: the settings and the table that the layers install.
-   *
-   * @since 0.1.0
-   * @category models
-   */
-  export interface Resolved {
-    /** The settings, monitoring included. */
-    readonly settings: Settings & { readonly monitoring: Monitoring }
-    /** The strategy table. */
-    readonly strategies: StrategyTable
-    /** The preset the table started from (`"progressive"` resolves to `"defaults"`). */
-    readonly preset: PresetName
-  }
+export interface Monitoring {
+  /** Whether periodic monitoring should run. Default: `true`. */
+  readonly enabled: boolean
+  /** Alert when the failed attempts of a window exceed this. Default: 50. */
+  readonly errorThreshold: number
 }
+
+/**
+ * A `DEFAULT_STRATEGY` name: a preset of `Strategies.presets`, or `"progressive"`, the guide's
+ * name, an alias of `"defaults"` (whose system and temporary policies back off progressively).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Strategy = PresetName | "progressive"
+
+/**
+ * The guide's settings object (`INTELLIGENT_RETRY_CONFIG`). Every key is optional; an unknown
+ * key is an error. Delays are in seconds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Input {
+  /** Retrying on (`true`) or off. Default: `true`. */
+  readonly ENABLED?: boolean | undefined
+  /** The preset the table starts from. Default: `"defaults"`. */
+  readonly DEFAULT_STRATEGY?: Strategy | undefined
+  /**
+   * `true`: network errors retry at once (`retry_immediately`); `false`: they back off
+   * progressively, 5 s, 10 s, 20 s, 40 s (`Strategies.progressive()`). A preset's network
+   * policy that already has the chosen decision is kept. Default: the preset's.
+   */
+  readonly NETWORK_IMMEDIATE_RETRY?: boolean | undefined
+  /** `baseDelay` of `api_rate_limit`, in seconds (≥ 0). Default: the preset's (300). */
+  readonly API_RATE_LIMIT_DELAY?: number | undefined
+  /**
+   * `true`: data errors are never retried; `false`: they are retried with the `temporary_error`
+   * policy. Default: the preset's (never retried).
+   */
+  readonly DATA_ERROR_NO_RETRY?: boolean | undefined
+  /** Whether periodic monitoring should run. Default: `true`. */
+  readonly MONITORING_ENABLED?: boolean | undefined
+  /** Alert when the failed attempts of a window exceed this; an integer ≥ 0. Default: 50. */
+  readonly ERROR_THRESHOLD?: number | undefined
+}
+
+/**
+ * What a configuration resolves to: the settings and the table that the layers install.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Resolved {
+  /** The settings, monitoring included. */
+  readonly settings: Settings & { readonly monitoring: Monitoring }
+  /** The strategy table. */
+  readonly strategies: StrategyTable
+  /** The preset the table started from (`"progressive"` resolves to `"defaults"`). */
+  readonly preset: PresetName
+}
+
+/**
+ * Reads the environment variables, and the settings object under `INTELLIGENT_RETRY_CONFIG`,
+ * from the current `ConfigProvider` (for a custom provider: without this layer the process's
+ * environment applies anyway), once, when the layer is built, and installs the settings
+ * (`RetryConfig`) and the table (`Strategies.RetryStrategies`). Absent values keep the built-in
+ * defaults. A malformed value fails the layer with an `InvalidPolicyError` naming the variable and
+ * the value.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> = layerOf(internal.load())
+
+/**
+ * Like {@link layer}, with the given settings object instead of one read under
+ * `INTELLIGENT_RETRY_CONFIG`. It is validated with {@link SettingsSchema} when the layer is built;
+ * the environment variables still win over it.
+ *
+ * @example
+ * ```ts
+ * import { RetryConfig } from "@intelligent-retry/core"
+ *
+ * const RetryLive = RetryConfig.layerFromSettings({
+ *   ENABLED: true,
+ *   DEFAULT_STRATEGY: "progressive",
+ *   NETWORK_IMMEDIATE_RETRY: true,
+ *   API_RATE_LIMIT_DELAY: 300,
+ *   DATA_ERROR_NO_RETRY: true,
+ *   MONITORING_ENABLED: true,
+ *   ERROR_THRESHOLD: 50
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromSettings = (settings: Input): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> =>
+  layerOf(internal.load(Effect.suspend(() => internal.decodeSettings(settings))))
+
+/**
+ * Like {@link layerFromSettings}, with the settings object read from a JSON file through
+ * `@effect/platform`'s `FileSystem` (provide one: `NodeContext.layer` or `NodeFileSystem.layer` from
+ * `@effect/platform-node`). An unreadable file, invalid JSON or an invalid setting fails the layer
+ * with an `InvalidPolicyError`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromJsonFile = (
+  path: string
+): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError, FileSystem.FileSystem> =>
+  layerOf(internal.load(internal.readJsonFile(path)))
+
+/**
+ * The monitoring settings in force: the configured ones, or {@link defaultMonitoring} (enabled,
+ * threshold 50). What `RetryMonitor` reads for `MONITORING_ENABLED` and `ERROR_THRESHOLD`.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const monitoring: Effect.Effect<Monitoring> = Effect.map(
+  RetryConfig,
+  (settings) => settings.monitoring ?? defaultMonitoring
+)

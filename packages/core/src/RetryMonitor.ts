@@ -35,7 +35,7 @@ import { categories, type ErrorCategory, isErrorCategory } from "./ErrorCategory
 import { redact, safeCause } from "./internal/redact.js"
 import { scrubTaskName as storedTaskName } from "./internal/stats/names.js"
 import { durationMillis, invalid } from "./internal/stats/options.js"
-import { RetryConfig } from "./RetryConfig.js"
+import * as RetryConfigModule from "./RetryConfig.js"
 import type { ErrorSample, TimeWindow, WindowErrorCounts } from "./RetryStats.js"
 import { RetryStats } from "./RetryStats.js"
 
@@ -303,7 +303,7 @@ const describe = (sample: ErrorSample | undefined): string =>
 const evaluate = (config: Resolved): Effect.Effect<ReadonlyArray<RetryAlert>> =>
   Effect.gen(function*() {
     const source = yield* Source
-    const errorThreshold = config.errorThreshold ?? (yield* RetryConfig.monitoring).errorThreshold
+    const errorThreshold = config.errorThreshold ?? (yield* RetryConfigModule.monitoring).errorThreshold
     const counts = yield* source.errorsInWindow(config.window, config.taskName)
     const alerts: Array<RetryAlert> = []
     if (counts.totalErrors === 0) return alerts
@@ -458,7 +458,7 @@ export const run = <Out = number, R = never>(options?: RunOptions<Out, R>): Effe
   return Effect.suspend(() => {
     const active = new Map<string, { lastSent: number; alert: RetryAlert }>()
     const tick = Effect.flatMap(
-      RetryConfig.monitoring,
+      RetryConfigModule.monitoring,
       (monitoring): Effect.Effect<ReadonlyArray<RetryAlert>> =>
         monitoring.enabled ? tickWith(config, cooldownMillis, active) : Effect.succeed([])
     )

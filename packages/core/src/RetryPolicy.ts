@@ -40,6 +40,23 @@ import type * as Schedule from "effect/Schedule"
 import * as plan from "./internal/plan.js"
 import * as internal from "./internal/policy.js"
 import * as validate from "./internal/validate.js"
+
+export {
+  /**
+   * Every decision, in order.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  decisions,
+  /**
+   * Whether a value is one of the decisions.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  isRetryDecision
+} from "./RetryDecision.js"
 import type { RetryDecision } from "./RetryDecision.js"
 
 /**

@@ -3,9 +3,9 @@
  */
 
 /** @since 0.1.0 */
-export { categories, ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
+export { categories, ErrorCategory } from "./ErrorCategory.js"
 /** @since 0.1.0 */
-export { decisions, isRetryDecision, RetryDecision } from "./RetryDecision.js"
+export { RetryDecision } from "./RetryDecision.js"
 /** @since 0.1.0 */
 export { outcomes, RetryOutcome } from "./RetryOutcome.js"
 /** @since 0.1.0 */
@@ -13,7 +13,6 @@ export type { FailureOutcome } from "./RetryOutcome.js"
 /** @since 0.1.0 */
 export {
   DataError,
-  isRetryError,
   isRetryHandoff,
   NetworkError,
   PermanentError,
@@ -27,13 +26,9 @@ export { CircuitOpenError } from "./RetryErrors.js"
 /** @since 0.1.0 */
 export { withCircuitBreaker } from "./CircuitBreaker.js"
 /** @since 0.1.0 */
-export type { RetryError } from "./RetryErrors.js"
-/** @since 0.1.0 */
 export { classify, RetryClassifier } from "./Classifier.js"
 /** @since 0.1.0 */
 export { InvalidPolicyError } from "./RetryPolicy.js"
-/** @since 0.1.0 */
-export type { RetryPolicy as RetryPolicyType, RetryPolicyInput } from "./RetryPolicy.js"
 /** @since 0.1.0 */
 export { RetryStrategies } from "./Strategies.js"
 /** @since 0.1.0 */
@@ -52,8 +47,6 @@ export type {
 export { AlertSink } from "./RetryMonitor.js"
 /** @since 0.1.0 */
 export type { AlertCode, AlertSinkService, MonitorOptions, RetryAlert } from "./RetryMonitor.js"
-/** @since 0.1.0 */
-export { RetryConfig } from "./RetryConfig.js"
 
 /**
  * The classifier: `classify`, server hints and the HTTP mapping table.
@@ -118,6 +111,14 @@ export * as RetryErrors from "./RetryErrors.js"
  * @since 0.1.0
  */
 export * as RetryState from "./RetryState.js"
+/**
+ * Configuration: the service tag `RetryConfig.RetryConfig` (its default: the process's environment
+ * variables), the layers (`layer`, `layerFromSettings`, `layerFromJsonFile`), `resolve`, the
+ * settings object's schema.
+ *
+ * @since 0.1.0
+ */
+export * as RetryConfig from "./RetryConfig.js"
 /**
  * The circuit breaker: `withCircuitBreaker`, the store service `CircuitBreaker` and its state.
  *

@@ -456,7 +456,7 @@ describe("withIntelligentRetry: callbacks, interruption, layers", () => {
       const outcomes: Array<string> = []
       yield* runVirtual(effect.pipe(withIntelligentRetry({
         onFailure: (info) => Effect.sync(() => outcomes.push(info.outcome))
-      }))).pipe(Effect.provide(Layer.succeed(RetryConfig, { enabled: false })))
+      }))).pipe(Effect.provide(Layer.succeed(RetryConfig.RetryConfig, { enabled: false })))
       expect(times).toEqual([0])
       expect(outcomes).toEqual(["disabled"])
     }))
@@ -566,7 +566,7 @@ describe("withIntelligentRetry: every scheduled retry is logged", () => {
             withIntelligentRetry({ task: "t" }),
             Effect.provide(capture(lines)),
             Logger.withMinimumLogLevel(LogLevel.All),
-            Effect.provideService(RetryConfig, { enabled: true, retryLogLevel: level })
+            Effect.provideService(RetryConfig.RetryConfig, { enabled: true, retryLogLevel: level })
           )
         )
       yield* run(LogLevel.Debug)

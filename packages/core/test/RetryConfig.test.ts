@@ -43,7 +43,7 @@ const withProcessEnv = (vars: Record<string, string>) => <A, E, R>(self: Effect.
   )
 
 /** The error a layer fails with when built. */
-const buildError = (layer: Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError>) =>
+const buildError = (layer: Layer.Layer<RetryConfig.RetryConfig | RetryStrategies, InvalidPolicyError>) =>
   Effect.flip(Effect.provide(Effect.void, layer))
 
 const net = () => new NetworkError({ message: "reset" })
@@ -167,7 +167,7 @@ describe("RetryConfig.layer: environment variables", () => {
     ] as const
   )("INTELLIGENT_RETRY_ENABLED=%j reads as %s", ([raw, enabled]) =>
     Effect.gen(function*() {
-      const settings = yield* RetryConfig
+      const settings = yield* RetryConfig.RetryConfig
       expect(settings.enabled).toBe(enabled)
     }).pipe(Effect.provide(RetryConfig.layer), withVars({ INTELLIGENT_RETRY_ENABLED: raw })))
 
@@ -518,7 +518,7 @@ describe("precedence: environment variables > settings object > preset > built-i
 describe("RetryConfig without a layer", () => {
   it.effect("the default is what the environment says (here: nothing set), with the built-in table", () =>
     Effect.gen(function*() {
-      expect(yield* RetryConfig).toEqual({
+      expect(yield* RetryConfig.RetryConfig).toEqual({
         enabled: true,
         monitoring: { enabled: true, errorThreshold: 50 },
         retryLogLevel: LogLevel.Info

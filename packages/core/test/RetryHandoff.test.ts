@@ -2,7 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   IntelligentRetry,
   InvalidPolicyError,
-  isRetryHandoff,
   NetworkError,
   PermanentError,
   RateLimitError,
@@ -30,7 +29,7 @@ const exitOf = <A, E>(effect: Effect.Effect<A, E>, advance: Duration.DurationInp
 
 const handoffOf = <A, E>(exit: Exit.Exit<A, E>): RetryHandoff => {
   const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
-  if (Option.isNone(failure) || !isRetryHandoff(failure.value)) {
+  if (Option.isNone(failure) || !(failure.value instanceof RetryHandoff)) {
     throw new Error(`expected a RetryHandoff, got ${String(exit)}`)
   }
   return failure.value
@@ -418,7 +417,7 @@ describe("IntelligentRetry.withHandoff: a run split by hand-offs is the same run
                   "1000 days"
                 )
                 const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
-                if (Option.isSome(failure) && isRetryHandoff(failure.value)) {
+                if (Option.isSome(failure) && failure.value instanceof RetryHandoff) {
                   handoffs++
                   expect(Duration.toMillis(failure.value.wait)).toBeGreaterThanOrEqual(after)
                   state = JSON.parse(JSON.stringify(failure.value.state))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Logger, LogLevel, Ref, Schedule, TestClock } from "effect"
 import type { ErrorCategory } from "../src/ErrorCategory.js"
-import { RetryConfig } from "../src/RetryConfig.js"
+import * as RetryConfig from "../src/RetryConfig.js"
 import { NetworkError } from "../src/RetryErrors.js"
 import { AlertSink, check, defaults, type RetryAlert, run } from "../src/RetryMonitor.js"
 import * as RetryStats from "../src/RetryStats.js"

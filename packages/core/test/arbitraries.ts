@@ -4,7 +4,7 @@ import {
   NetworkError,
   PermanentError,
   RateLimitError,
-  type RetryPolicyInput,
+  RetryPolicy,
   type StrategyTableInput,
   SystemError,
   TemporaryError
@@ -13,8 +13,8 @@ import { Duration } from "effect"
 import * as fc from "fast-check"
 
 /** Policies including the edge values: 0 retries, factor 1, huge factors, base > max, maxDelay 0. */
-export const policy: fc.Arbitrary<RetryPolicyInput> = fc.record({
-  decision: fc.constantFrom<RetryPolicyInput["decision"]>(
+export const policy: fc.Arbitrary<RetryPolicy.RetryPolicyInput> = fc.record({
+  decision: fc.constantFrom<RetryPolicy.RetryPolicyInput["decision"]>(
     "retry_immediately",
     "retry_with_delay",
     "retry_with_backoff",
@@ -24,7 +24,7 @@ export const policy: fc.Arbitrary<RetryPolicyInput> = fc.record({
   baseDelay: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
   maxDelay: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20_000 })),
   backoffFactor: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 10, noNaN: true }), fc.constant(1e300)),
-  jitter: fc.constantFrom<RetryPolicyInput["jitter"]>(false, true, "full", "equal", "decorrelated")
+  jitter: fc.constantFrom<RetryPolicy.RetryPolicyInput["jitter"]>(false, true, "full", "equal", "decorrelated")
 })
 
 export const table: fc.Arbitrary<Table> = fc.record({
@@ -50,5 +50,5 @@ export const error = fc.oneof(
 
 export const categoryOf = (e: { readonly category: ErrorCategory }) => e.category
 
-export type Table = { -readonly [K in keyof Required<StrategyTableInput>]: RetryPolicyInput }
+export type Table = { -readonly [K in keyof Required<StrategyTableInput>]: RetryPolicy.RetryPolicyInput }
 export type AnyError = NetworkError | RateLimitError | DataError | SystemError | TemporaryError | PermanentError

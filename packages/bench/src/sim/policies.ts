@@ -15,7 +15,7 @@
  *   source (p-retry 7 `calculateDelay`; Celery `get_exponential_backoff_interval`).
  */
 import type { StrategyTable, StrategyTableInput } from "@intelligent-retry/core"
-import { Classifier, classify, RetryBudget, Strategies } from "@intelligent-retry/core"
+import { RetryBudget, Strategies } from "@intelligent-retry/core"
 import { ExponentialBackoff } from "cockatiel"
 import type { IBackoff } from "cockatiel"
 import * as Duration from "effect/Duration"
@@ -137,12 +137,24 @@ export const aws = (kind: AwsKind, { base, cap, maxRetries }: Backoff): Policy =
  */
 export class ScheduleStepper {
   private state: unknown
-  constructor(private readonly schedule: Schedule.Schedule<unknown, unknown>, private readonly rng: Rng) {
+  /**
+   * `budget`: the `RetryBudget` the library's schedules charge (they read the current one, as
+   * `withIntelligentRetry` does); `null` turns budgeting off; left out, the schedule runs as given.
+   */
+  constructor(
+    private readonly schedule: Schedule.Schedule<unknown, unknown>,
+    private readonly rng: Rng,
+    private readonly budget?: RetryBudgetService | null
+  ) {
     this.state = schedule.initial
   }
   step(now: number, error: unknown): number | undefined {
+    const step = this.schedule.step(now, error, this.state)
+    const budgeted = this.budget === undefined
+      ? step
+      : Effect.provideService(step, RetryBudget.RetryBudget, this.budget === null ? undefined : this.budget)
     // runs with the simulation's stream as Effect's `Random` service
-    const [state, , decision] = Runtime.runSync(this.rng.effectRuntime)(this.schedule.step(now, error, this.state))
+    const [state, , decision] = Runtime.runSync(this.rng.effectRuntime)(budgeted)
     this.state = state
     if (ScheduleDecision.isDone(decision)) return undefined
     return Math.max(0, Intervals.start(decision.intervals) - now)
@@ -275,62 +287,67 @@ export const makeBudget = (options: RetryBudgetOptions): RetryBudgetService => E
 export interface LibraryOptions {
   /** The run-wide cap on attempts (`withIntelligentRetry`'s `maxAttempts`). */
   readonly maxAttempts?: number
-  /** With a budget: its options (`RetryBudget.layer(options)`), one budget for the whole run. */
-  readonly budget?: RetryBudgetOptions
+  /**
+   * The budget, one per simulation run: options for `RetryBudget.layer(options)`, or `"none"`
+   * (`RetryBudget.layerNone`). Left out: the default budget, as a run with no layer gets it.
+   */
+  readonly budget?: RetryBudgetOptions | "none"
 }
 
 /**
- * This library: `Strategies.toSchedule(table, { maxAttempts })`, stepped per failure, plus the
- * budget as `withIntelligentRetry` calls it: every failed attempt withdraws (a hinted one at the
- * hinted cost) before the decision, a refused retry gives up, every success deposits.
+ * This library: `Strategies.toSchedule(table, { maxAttempts })`, stepped per failure with the
+ * budget as the current `RetryBudget`, so that the schedule's own decision step charges it exactly
+ * as `withIntelligentRetry` does (after the policy step, a hint earning the hinted cost only when it
+ * paced the wait); every success deposits.
  */
 export const library = (name: string, table: StrategyTable, options: LibraryOptions = {}, detail = ""): Policy => {
   const schedule = Strategies.toSchedule(table, { maxAttempts: options.maxAttempts })
-  const withBudget = options.budget !== undefined
+  const budget = options.budget
   return {
-    name: withBudget ? `${name} + budget` : name,
+    name: budget === undefined ? name : budget === "none" ? `${name}, budget off` : `${name} + budget`,
     family: "library",
     detail: [
       detail,
       options.maxAttempts === undefined ? "" : `maxAttempts ${options.maxAttempts}`,
-      withBudget ? budgetText(options.budget!) : ""
+      budget === "none" ? "RetryBudget.layerNone" : budgetText(budget ?? {})
     ].filter((s) => s !== "").join("; "),
     start: (rng) => {
-      const budget = withBudget ? makeBudget(options.budget!) : undefined
+      const service = budget === "none" ? null : makeBudget(budget ?? {})
       return () => {
-        const stepper = new ScheduleStepper(schedule, rng)
+        const stepper = new ScheduleStepper(schedule, rng, service)
         return {
-          failure: (now, error) => {
-            const t = EPOCH + now
-            const wait = stepper.step(t, error)
-            if (budget === undefined) return wait
-            const allowed = budget.unsafeOnFailure("sim", {
-              category: classify(error),
-              hinted: paced(Classifier.serverHint(error, t), wait),
-              contention: RetryBudget.isContention(error),
-              now: t
-            })
-            return allowed ? wait : undefined
-          },
-          success: () => budget?.unsafeOnSuccess("sim")
+          failure: (now, error) => stepper.step(EPOCH + now, error),
+          success: () => service?.unsafeOnSuccess("default")
         }
       }
     }
   }
 }
 
-/**
- * Whether a server hint paced the retry, as `withIntelligentRetry` tells its budget: a hint above
- * zero that the wait follows (at the hint, or within the spread above it). The schedule does not
- * expose the policy's own draw, so a policy wait that lands inside the spread by chance counts too.
- */
-const paced = (hint: number | undefined, wait: number | undefined): boolean => {
-  if (hint === undefined || wait === undefined) return false
-  return hint > 0 && wait >= hint && wait <= hint + Math.min(hint / 10, 1000)
+/** A fleet of `workers` processes, requests spread round-robin: per-process default budgets, or one shared (as `RedisRetry.layer` shares it). */
+export const fleet = (name: string, table: StrategyTable, workers: number, shared: boolean, detail = ""): Policy => {
+  const schedule = Strategies.toSchedule(table)
+  return {
+    name: `${name}, ${workers} workers, ${shared ? "one shared budget" : "a budget each"}`,
+    family: "library",
+    detail: [detail, shared ? "one default budget for the fleet" : `${workers} default budgets`].join("; "),
+    start: (rng) => {
+      const budgets = Array.from({ length: shared ? 1 : workers }, () => makeBudget({}))
+      let next = 0
+      return () => {
+        const service = budgets[next++ % budgets.length]
+        const stepper = new ScheduleStepper(schedule, rng, service)
+        return {
+          failure: (now, error) => stepper.step(EPOCH + now, error),
+          success: () => service.unsafeOnSuccess("default")
+        }
+      }
+    }
+  }
 }
 
 const budgetText = (options: RetryBudgetOptions): string =>
-  `budget ${options.maxTokens ?? 10} tokens, +${options.tokenRatio ?? 0.1} per success`
+  `budget ${options.maxTokens ?? 50} tokens, +${options.tokenRatio ?? 0.1} per success`
 
 /** A full table: the defaults with `overrides` laid over them (validated by the library). */
 export const table = (overrides: StrategyTableInput): StrategyTable => {

@@ -4,8 +4,8 @@
  *
  * @internal
  */
-import type { FailureInfo, FailureOutcome, RetryHandoff } from "@intelligent-retry/core"
-import { IntelligentRetry, isRetryHandoff, RetryPolicy, RetryState } from "@intelligent-retry/core"
+import type { FailureInfo, FailureOutcome } from "@intelligent-retry/core"
+import { IntelligentRetry, RetryHandoff, RetryPolicy, RetryState } from "@intelligent-retry/core"
 import type { Job } from "bullmq"
 import { DelayedError, UnrecoverableError } from "bullmq"
 import * as Cause from "effect/Cause"
@@ -158,7 +158,7 @@ const verdict = <D, A, E, R>(
     if (Exit.isSuccess(exit)) return { _tag: "Done", value: exit.value } as const
     const failure = Cause.failureOption(exit.cause)
     if (Option.isNone(failure)) return { _tag: "Defect", cause: exit.cause } as const
-    if (isRetryHandoff(failure.value)) return { _tag: "Handoff", handoff: failure.value } as const
+    if (failure.value instanceof RetryHandoff) return { _tag: "Handoff", handoff: failure.value } as const
     return { _tag: "Stop", info, error: failure.value } as const
   })
 

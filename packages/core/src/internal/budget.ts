@@ -27,7 +27,7 @@ export const TypeId: RetryBudget.TypeId = Symbol.for("@intelligent-retry/core/Re
  * @internal
  */
 export const budgetDefaults = {
-  maxTokens: 100,
+  maxTokens: 50,
   tokenRatio: 0.1,
   cost: 1,
   hintedCost: 0,

@@ -153,7 +153,7 @@ describe("the wait ceiling, as a property", () => {
               withIntelligentRetry({ task: "ceiling", strategies: table }),
               Effect.provideService(RetryStats.RetryStats, countingStore(store, outcomes)),
               Effect.provideService(
-                RetryConfig,
+                RetryConfig.RetryConfig,
                 maxWait === undefined ? { enabled: true } : { enabled: true, maxWait }
               ),
               Effect.withRandom(Random.make(seed)),

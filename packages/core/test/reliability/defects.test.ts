@@ -174,7 +174,7 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
       const stopped = yield* runVirtual(
         one.effect.pipe(
           withIntelligentRetry({ strategies: { temporary_error: { decision: "retry_with_delay" } } }),
-          Effect.provideService(RetryConfig, { enabled: true, maxWait: "1 hour" })
+          Effect.provideService(RetryConfig.RetryConfig, { enabled: true, maxWait: "1 hour" })
         )
       )
       expect(stopped).toEqual(Exit.fail(error))
@@ -188,7 +188,7 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
         const bad = yield* runVirtual(
           scripted([error]).effect.pipe(
             withIntelligentRetry(),
-            Effect.provideService(RetryConfig, { enabled: true, maxWait: maxWait as any })
+            Effect.provideService(RetryConfig.RetryConfig, { enabled: true, maxWait: maxWait as any })
           )
         )
         const defect = Exit.isFailure(bad) ? Option.getOrUndefined(Cause.dieOption(bad.cause)) : undefined
@@ -602,7 +602,7 @@ describe("secrets and input hygiene in configuration", () => {
       const file = path.join(dir, "settings.json")
       try {
         fs.writeFileSync(file, "\uFEFF" + JSON.stringify({ DEFAULT_STRATEGY: "tracking", ENABLED: false }), "utf8")
-        const settings = yield* RetryConfig.pipe(
+        const settings = yield* RetryConfig.RetryConfig.pipe(
           Effect.provide(RetryConfig.layerFromJsonFile(file).pipe(Layer.provide(NodeFileSystem.layer)))
         )
         expect(settings.enabled).toBe(false)

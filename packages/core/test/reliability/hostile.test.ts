@@ -9,7 +9,6 @@ import {
   Classifier,
   classify,
   currentStrategyFor,
-  isErrorCategory,
   type RetryAlert,
   RetryBudget,
   RetryMonitor,
@@ -95,15 +94,15 @@ describe("hostile values", () => {
       for (const [name, make] of values) {
         const value = make()
         const category = classify(value)
-        expect(isErrorCategory(category), name).toBe(true)
+        expect(Classifier.isErrorCategory(category), name).toBe(true)
         expect(classify(value, { fallback: "permanent_error", classify: () => (value as any).category })).toSatisfy(
-          isErrorCategory
+          Classifier.isErrorCategory
         )
         const hint = Classifier.serverHint(value, 0)
         expect(hint === undefined || (typeof hint === "number" && hint >= 0), name).toBe(true)
         expect(() => Classifier.hintFromHeaders(value, 0), name).not.toThrow()
-        expect(isErrorCategory(strategyFor(value).category), name).toBe(true)
-        expect(isErrorCategory(Effect.runSync(currentStrategyFor(value)).category), name).toBe(true)
+        expect(Classifier.isErrorCategory(strategyFor(value).category), name).toBe(true)
+        expect(Classifier.isErrorCategory(Effect.runSync(currentStrategyFor(value)).category), name).toBe(true)
         categories.set(name, category)
       }
     })

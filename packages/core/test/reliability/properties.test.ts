@@ -9,7 +9,6 @@ import {
   RetryBudget,
   type RetryInfo,
   RetryPolicy,
-  type RetryPolicyInput,
   RetryStats,
   Strategies,
   type StrategyTable,
@@ -98,8 +97,8 @@ const foreign: fc.Arbitrary<Scripted> = fc.oneof(
 const scriptedError: fc.Arbitrary<Scripted> = fc.oneof({ arbitrary: own, weight: 3 }, { arbitrary: foreign, weight: 2 })
 
 /** Policies that retry: 1–6 retries and non-zero delays, so that most runs wait. */
-const retrying: fc.Arbitrary<RetryPolicyInput> = fc.record({
-  decision: fc.constantFrom<RetryPolicyInput["decision"]>(
+const retrying: fc.Arbitrary<RetryPolicy.RetryPolicyInput> = fc.record({
+  decision: fc.constantFrom<RetryPolicy.RetryPolicyInput["decision"]>(
     "retry_immediately",
     "retry_with_delay",
     "retry_with_backoff"
@@ -108,14 +107,14 @@ const retrying: fc.Arbitrary<RetryPolicyInput> = fc.record({
   baseDelay: fc.integer({ min: 1, max: 10_000 }),
   maxDelay: fc.integer({ min: 1, max: 60_000 }),
   backoffFactor: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 4, noNaN: true })),
-  jitter: fc.constantFrom<RetryPolicyInput["jitter"]>(false, true, "full", "equal", "decorrelated")
+  jitter: fc.constantFrom<RetryPolicy.RetryPolicyInput["jitter"]>(false, true, "full", "equal", "decorrelated")
 })
 
 /**
  * The shared edge-heavy arbitrary (0 retries, factor 1, factor 1e300, base > max, maxDelay 0),
  * the same with an unbounded `maxDelay` or sub-millisecond delays, and policies that retry.
  */
-const policy: fc.Arbitrary<RetryPolicyInput> = fc.oneof(
+const policy: fc.Arbitrary<RetryPolicy.RetryPolicyInput> = fc.oneof(
   { arbitrary: arb.policy, weight: 3 },
   { arbitrary: arb.policy.map(({ maxDelay: _, ...rest }) => rest), weight: 1 },
   {
