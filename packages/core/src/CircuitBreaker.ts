@@ -48,7 +48,7 @@ export { CircuitOpenError, isCircuitOpenError } from "./RetryErrors.js"
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: typeof internal.TypeId = internal.TypeId
+export const TypeId: unique symbol = internal.TypeId
 
 /**
  * @since 0.1.0

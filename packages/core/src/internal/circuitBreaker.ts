@@ -27,6 +27,7 @@ import type {
   Transition
 } from "../CircuitBreaker.js"
 import { RetryClassifier } from "../Classifier.js"
+import type * as CircuitBreaker from "../CircuitBreaker.js"
 import { ErrorCategory } from "../ErrorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
@@ -38,7 +39,7 @@ import type { InvalidPolicyError } from "./validate.js"
 import { decodeDuration, invalid, unknownOption } from "./validate.js"
 
 /** @internal */
-export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitBreaker")
+export const TypeId: CircuitBreaker.TypeId = Symbol.for("@intelligent-retry/core/CircuitBreaker") as CircuitBreaker.TypeId
 
 /**
  * Defaults, from the simulator (docs/benchmarks.md): open after 5 consecutive counted failures,
@@ -405,7 +406,12 @@ export const makeDefault = (): CircuitBreakerService => {
   })
 }
 
-/** @internal */
+/**
+ * The tag behind `CircuitBreaker.CircuitBreaker`, kept in the declarations: the public one refers to
+ * it, and a stripped class would break the published `.d.ts` under `skipLibCheck: false`.
+ *
+ * @since 0.1.0
+ */
 export class CircuitBreakerTag extends Context.Reference<CircuitBreakerTag>()(
   "@intelligent-retry/core/CircuitBreaker",
   { defaultValue: (): CircuitBreakerService => makeDefault() }

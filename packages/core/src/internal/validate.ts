@@ -4,24 +4,19 @@
  * (`show`), duration decoding, and unknown option keys. Core's modules and
  * `@intelligent-retry/platform` (through `RetryPolicy`'s re-exports) all report bad input through
  * it, so every message reads the same: `Invalid <field>: <what was expected>, got <value>`.
- *
- * @internal
+ * Internal: only the error class is published (as `RetryPolicy.InvalidPolicyError`).
  */
 import type * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { decodeDuration as decodeDurationInput, scrubbed, show } from "./policy.js"
 
-export {
-  /** @internal */
-  show
-}
-
 /**
  * Invalid retry settings: a policy field, an option or a configuration value. `field` names what
- * was wrong as the user wrote it, and `value` is what was given.
+ * was wrong as the user wrote it, and `value` is what was given. Published as
+ * `RetryPolicy.InvalidPolicyError` (kept in the declarations: the public one refers to it).
  *
- * @internal
+ * @since 0.1.0
  */
 export class InvalidPolicyError extends Schema.TaggedError<InvalidPolicyError>(
   "@intelligent-retry/core/InvalidPolicyError"
