@@ -19,7 +19,10 @@ export const RetryOutcome = {
   EXHAUSTED: "exhausted",
   /** The category's decision is `no_retry` (or its `maxRetries` is 0); the error surfaced at once. */
   NOT_RETRYABLE: "not_retryable",
-  /** The server asked for a wait longer than the policy's `maxDelay`; the error surfaced at once. */
+  /**
+   * The server asked for a wait longer than the policy's `maxDelay`, or than the wait ceiling
+   * (`RetryConfig.Settings.maxWait`, 24 hours by default); the error surfaced at once.
+   */
   HINT_EXCEEDS_MAX_DELAY: "hint_exceeds_max_delay",
   /** A run-wide cap (`maxAttempts` or `maxElapsed`) stopped the run. */
   STOPPED_BY_CAP: "stopped_by_cap",

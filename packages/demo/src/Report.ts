@@ -50,6 +50,14 @@ export interface RunReport {
   readonly serverRequestsAfterFinalAnswer: number
   /** Requests for a key that arrived before a Retry-After announced for it expired (server's count). */
   readonly earlyRequests: number
+  /**
+   * Of {@link earlyRequests}, those that came after a 429 the client received: the ones that ignored
+   * a hint. The others followed a 429 the client never saw, because its attempt had timed out
+   * first (a loaded machine can delay an answer past the client's timeout); to the client that
+   * attempt was a network error. Matched by position: the n-th request the server saw for a key
+   * is the client's n-th attempt of that job.
+   */
+  readonly earlyRequestsAfterSeenHint: number
   /** Failed attempts per category (client's classification). */
   readonly failedAttemptsByCategory: Counts
   readonly outcomes: Readonly<Record<JobKind, KindOutcome>>
@@ -98,6 +106,18 @@ const zeros = (): Record<ErrorCategory, number> =>
   Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
 
 const isFinal = (r: string) => r === "data_error" || r === "permanent_error"
+
+/** See {@link RunReport.earlyRequestsAfterSeenHint}. */
+const earlyAfterSeenHint = (tracker: Tracker, ledger: Ledger): number => {
+  const seen = new Map<string, number>()
+  let n = 0
+  for (const request of ledger.requests) {
+    const i = seen.get(request.key) ?? 0
+    seen.set(request.key, i + 1)
+    if (request.early && i > 0 && tracker.records.get(request.key)?.attempts[i - 1] === "api_rate_limit") n++
+  }
+  return n
+}
 
 /** Measures one run from the client's tracker and the server's ledger. */
 export const measure = (tracker: Tracker, ledger: Ledger, wallMillis: number): RunReport => {
@@ -152,6 +172,7 @@ export const measure = (tracker: Tracker, ledger: Ledger, wallMillis: number): R
     retriesAfterDataOrPermanentError: wasted,
     serverRequestsAfterFinalAnswer: ledger.afterFinal,
     earlyRequests: ledger.early,
+    earlyRequestsAfterSeenHint: earlyAfterSeenHint(tracker, ledger),
     failedAttemptsByCategory: failedAttempts,
     outcomes
   }
@@ -197,7 +218,10 @@ export const checks = (intelligent: RunReport, library: LibraryView, naive: RunR
     name: "intelligent: no retry after a data or permanent error",
     ok: intelligent.retriesAfterDataOrPermanentError === 0
   },
-  { name: "intelligent: no request before Retry-After expired", ok: intelligent.earlyRequests === 0 },
+  {
+    name: "intelligent: no request before a Retry-After it received expired",
+    ok: intelligent.earlyRequestsAfterSeenHint === 0
+  },
   {
     name: "RetryStats agrees: runs = jobs, errors = failed attempts, retries = retries",
     ok: library.totalRuns === intelligent.jobs &&
@@ -284,7 +308,7 @@ export const whyLonger = (intelligent: RunReport, library: LibraryView, naive: R
       : `Intelligent retry was not slower this time (${times}), but it can be, on purpose:`,
     `- it waits for what servers ask: each of its ${intelligent.failedAttemptsByCategory.api_rate_limit} answers 429 ` +
     "was waited out past its Retry-After",
-    `  (${intelligent.earlyRequests} early requests; the naive run sent ${naive.earlyRequests} too early), and its ` +
+    `  (${intelligent.earlyRequestsAfterSeenHint} early requests; the naive run sent ${naive.earlyRequestsAfterSeenHint} too early), and its ` +
     "presets back off longer: " +
     `${seconds(library.totalWaitMillis)}`,
     `  of waits in all (summed over jobs) before its ${library.totalRetries} retries;`,
@@ -336,6 +360,10 @@ export const renderText = (report: Report): string => {
     ["retries after a data or permanent error", ...[lib, naive].map((r) => String(r.retriesAfterDataOrPermanentError))],
     ["429 answers received", ...[lib, naive].map((r) => String(r.failedAttemptsByCategory.api_rate_limit))],
     ["  of which requests before Retry-After expired", ...[lib, naive].map((r) => String(r.earlyRequests))],
+    [
+      "    after a 429 the client received",
+      ...[lib, naive].map((r) => String(r.earlyRequestsAfterSeenHint))
+    ],
     ["jobs succeeded / failed", ...[lib, naive].map((r) => `${r.succeeded} / ${r.failed}`)],
     ["wall time", ...[lib, naive].map((r) => seconds(r.wallMillis))]
   ]))
@@ -345,7 +373,7 @@ export const renderText = (report: Report): string => {
   lines.push(
     "",
     failed.length === 0
-      ? `checks: all ${report.checks.length} passed (server and client counts agree; no retry after data or permanent errors; no early request)`
+      ? `checks: all ${report.checks.length} passed (server and client counts agree; no retry after data or permanent errors; no request before a received Retry-After expired)`
       : `checks FAILED: ${failed.map((c) => c.name).join("; ")}`
   )
   if (report.database !== undefined) {

@@ -90,7 +90,8 @@ describe("demo", () => {
       expect(intelligent.retriesAfterDataOrPermanentError).toBe(0)
       expect(intelligent.library.retriesByCategory.data_error).toBe(0)
       expect(intelligent.library.retriesByCategory.permanent_error).toBe(0)
-      expect(intelligent.earlyRequests).toBe(0)
+      expect(intelligent.earlyRequestsAfterSeenHint).toBe(0)
+      expect(intelligent.earlyRequestsAfterSeenHint).toBeLessThanOrEqual(intelligent.earlyRequests)
       // ...and its own statistics agree with the client's count.
       expect(intelligent.library.totalRuns).toBe(JOBS)
       expect(intelligent.library.totalRetries).toBe(intelligent.retries)
@@ -102,7 +103,7 @@ describe("demo", () => {
       expect(finalFailures).toBeGreaterThan(0)
       expect(naive.retriesAfterDataOrPermanentError).toBeGreaterThan(0)
       expect(intelligent.failedAttemptsByCategory.api_rate_limit).toBeGreaterThan(0)
-      expect(naive.earlyRequests).toBeGreaterThan(0)
+      expect(naive.earlyRequestsAfterSeenHint).toBeGreaterThan(0)
       expect(naive.attempts).toBeGreaterThan(intelligent.attempts)
 
       expect(report.checks.filter((c) => !c.ok)).toEqual([])

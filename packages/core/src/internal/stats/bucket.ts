@@ -3,7 +3,9 @@
  *
  * @internal
  */
-import { C, F_FAILURES, STRIDE } from "./layout.js"
+import * as layout from "./layout.js"
+
+const { C, F_FAILURES, STRIDE } = layout
 
 const EMPTY_KEY = -1
 const INITIAL_SLOTS = 32

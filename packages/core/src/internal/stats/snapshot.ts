@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as HashMap from "effect/HashMap"
 import type {
   ErrorAnalysis,
   ErrorSample,
@@ -26,7 +27,7 @@ export const SnapshotTypeId: SnapshotTypeId_ = Symbol.for(
 
 /**
  * A snapshot. Its arrays are never written after it is published: a fold builds the next
- * snapshot from copies of what changed (rows are copied on write, buckets merged into new ones).
+ * snapshot from copies of what changed (the totals are copied, buckets merged into new ones).
  *
  * @internal
  */
@@ -40,10 +41,12 @@ export class SnapshotImpl implements Snapshot {
     readonly bucketWidthMillis: number,
     /** Task names by id; `undefined` for a free id. */
     readonly names: ReadonlyArray<string | undefined>,
-    /** Running totals by id, one row of STRIDE numbers (missing: all zero). */
-    readonly rows: ReadonlyArray<Float64Array | undefined>,
+    /** Running totals by id, one row of STRIDE numbers each (past the end: all zero). */
+    readonly totals: Float64Array,
     /** Buckets held, by index; compacted, never written. */
-    readonly buckets: ReadonlyMap<number, Bucket>,
+    readonly buckets: HashMap.HashMap<number, Bucket>,
+    /** The smallest `end` of the buckets held, `Infinity` when none. */
+    readonly firstEnd: number,
     /** Recent samples, oldest first. */
     readonly samples: ReadonlyArray<ErrorSample>,
     /** Earliest record time held, `Infinity` when none. */
@@ -59,8 +62,9 @@ export class SnapshotImpl implements Snapshot {
       time,
       this.bucketWidthMillis,
       this.names,
-      this.rows,
+      this.totals,
       this.buckets,
+      this.firstEnd,
       this.samples,
       this.earliest,
       this.taskCount
@@ -92,20 +96,25 @@ export class SnapshotImpl implements Snapshot {
 
 /** @internal */
 export const empty = (time: number, bucketWidthMillis: number): SnapshotImpl =>
-  new SnapshotImpl(0, time, bucketWidthMillis, [], [], new Map(), [], Infinity, 0)
+  new SnapshotImpl(0, time, bucketWidthMillis, [], new Float64Array(0), HashMap.empty(), Infinity, [], Infinity, 0)
+
+/** The row of a task id (a view), or `undefined` past the end. @internal */
+export const rowAt = (s: SnapshotImpl, id: number): Float64Array | undefined =>
+  (id + 1) * STRIDE <= s.totals.length ? s.totals.subarray(id * STRIDE, (id + 1) * STRIDE) : undefined
 
 const rowOf = (s: SnapshotImpl, taskName: string | undefined): ArrayLike<number> => {
   if (taskName === undefined) {
     const row = emptyRow()
-    for (let id = 0; id < s.rows.length; id++) {
-      const r = s.rows[id]
-      if (r === undefined || s.names[id] === undefined) continue
-      for (let f = 0; f < STRIDE; f++) row[f] += r[f]
+    const totals = s.totals
+    for (let id = 0; id < s.names.length && (id + 1) * STRIDE <= totals.length; id++) {
+      if (s.names[id] === undefined) continue
+      const base = id * STRIDE
+      for (let f = 0; f < STRIDE; f++) row[f] += totals[base + f]
     }
     return row
   }
   const id = s.lookup(taskName)
-  return (id === undefined ? undefined : s.rows[id]) ?? emptyRow()
+  return (id === undefined ? undefined : rowAt(s, id)) ?? emptyRow()
 }
 
 /** @internal */
@@ -118,7 +127,7 @@ export const statistics = (s: SnapshotImpl): ErrorStatistics =>
     (function*() {
       for (let id = 0; id < s.names.length; id++) {
         const name = s.names[id]
-        const row = s.rows[id]
+        const row = rowAt(s, id)
         if (name !== undefined && row !== undefined) yield [name, row] as const
       }
     })(),
@@ -146,7 +155,7 @@ export const windowCounts = (
   const counts = new Float64Array(C)
   const id = taskName === undefined ? -1 : s.lookup(taskName)
   if (id !== undefined) {
-    for (const b of s.buckets.values()) {
+    for (const b of HashMap.values(s.buckets)) {
       if (b.index < lowest || b.index > index) continue
       if (id < 0) { for (let c = 0; c < C; c++) counts[c] += b.failures[c] }
       else b.addTaskFailures(id, counts)

@@ -15,6 +15,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { globalValue } from "effect/GlobalValue"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import type { ErrorCategory } from "../../ErrorCategory.js"
@@ -32,7 +34,16 @@ import type {
 } from "../../RetryStats.js"
 import * as metrics from "../metrics.js"
 import { Bucket } from "./bucket.js"
-import {
+import * as layout from "./layout.js"
+import { scrubTaskName } from "./names.js"
+import { olderThanMillis, type ResolvedOptions, resolveOptions, windowMillis } from "./options.js"
+import type { Outbox } from "./outbox.js"
+import { SampleRing } from "./samples.js"
+import * as snapshot from "./snapshot.js"
+
+// module-local copies: the hot path reads them on every record, and a bundler or loader that turns
+// imports into property reads (CommonJS interop, live-binding getters) would add a call to each
+const {
   C,
   categoryIndex,
   COLUMNS,
@@ -46,12 +57,8 @@ import {
   O_SUCCEEDED,
   outcomeIndex,
   STRIDE
-} from "./layout.js"
-import { scrubTaskName } from "./names.js"
-import { olderThanMillis, type ResolvedOptions, resolveOptions, windowMillis } from "./options.js"
-import type { Outbox } from "./outbox.js"
-import { SampleRing } from "./samples.js"
-import * as snapshot from "./snapshot.js"
+} = layout
+const { SLOT_ATTEMPTS, SLOT_OUTCOMES, SLOT_RETRIES, SLOT_WAITS } = metrics
 
 /** @internal */
 export const TypeId: TypeId_ = Symbol.for("@intelligent-retry/core/RetryStats") as TypeId_
@@ -147,7 +154,7 @@ export class MemoryStore implements RetryStatsService {
       b.failures[c]++
       if (now < b.minTime) b.minTime = now
       if (this.metricCache !== undefined) {
-        this.metricRow(id).update(metrics.SLOT_ATTEMPTS + c, 1)
+        this.metricRow(id).update(SLOT_ATTEMPTS + c, 1)
       }
     } catch {
       // recording is best-effort: a statistic is never worth a failure of the caller
@@ -168,8 +175,8 @@ export class MemoryStore implements RetryStatsService {
       if (now < b.minTime) b.minTime = now
       if (this.metricCache !== undefined) {
         const row = this.metricRow(id)
-        row.update(metrics.SLOT_RETRIES + c, 1)
-        row.update(metrics.SLOT_WAITS + c, wait)
+        row.update(SLOT_RETRIES + c, 1)
+        row.update(SLOT_WAITS + c, wait)
       }
     } catch {
       // recording is best-effort: a statistic is never worth a failure of the caller
@@ -201,7 +208,7 @@ export class MemoryStore implements RetryStatsService {
           if (f !== undefined) f(1)
           else this.successUpdater(id)(1)
         } else {
-          this.metricRow(id).update(metrics.SLOT_OUTCOMES + o * COLUMNS + c, 1)
+          this.metricRow(id).update(SLOT_OUTCOMES + o * COLUMNS + c, 1)
         }
       }
     } catch {
@@ -210,7 +217,7 @@ export class MemoryStore implements RetryStatsService {
   }
 
   private successUpdater(id: number): metrics.Update {
-    const f = this.metricRow(id).updater(metrics.SLOT_OUTCOMES + O_SUCCEEDED * COLUMNS + NONE)
+    const f = this.metricRow(id).updater(SLOT_OUTCOMES + O_SUCCEEDED * COLUMNS + NONE)
     this.successUpdates[id] = f
     return f
   }
@@ -325,26 +332,27 @@ export class MemoryStore implements RetryStatsService {
     if (this.pending.size === 0 && this.ring.count === 0 && !this.namesDirty && cutoff === undefined && !sweep) {
       return prev.at(now, ++this.version)
     }
-    const rows = prev.rows.slice()
-    const copied = new Set<number>()
-    const rowFor = (id: number): Float64Array => {
-      let row = rows[id]
-      if (!copied.has(id)) {
-        row = row === undefined ? new Float64Array(STRIDE) : row.slice()
-        rows[id] = row
-        copied.add(id)
-      }
-      return row!
+    // one copy of the totals per fold (a few hundred kilobytes for 1,000 tasks): one allocation,
+    // where a copy per touched row would give the collector thousands of buffers per minute
+    let size = Math.max(prev.totals.length, STRIDE * 64)
+    while (size < this.names.length * STRIDE) size *= 2
+    let totals: Float64Array
+    if (size === prev.totals.length) totals = prev.totals.slice()
+    else {
+      totals = new Float64Array(size)
+      totals.set(prev.totals)
     }
-    const buckets = new Map(prev.buckets)
+    // a persistent map: a fold adds or replaces one bucket without copying the others
+    let buckets = prev.buckets
+    let firstEnd = prev.firstEnd
     let earliest = prev.earliest
     for (const [i, delta] of this.pending) {
       delta.forEach((key, value) => {
-        const id = Math.floor(key / STRIDE)
-        rowFor(id)[key - id * STRIDE] += value
+        totals[key] += value
       })
-      const held = buckets.get(i)
-      buckets.set(i, held === undefined ? delta.compact() : Bucket.merge(held, delta))
+      const held = HashMap.get(buckets, i)
+      buckets = HashMap.set(buckets, i, Option.isNone(held) ? delta.compact() : Bucket.merge(held.value, delta))
+      if (delta.end < firstEnd) firstEnd = delta.end
       if (delta.minTime < earliest) earliest = delta.minTime
       this.outbox?.addBucket(delta, this.names, OVERFLOW_TASK)
     }
@@ -364,7 +372,10 @@ export class MemoryStore implements RetryStatsService {
       limit = now - this.options.retentionMillis
     }
     if (cutoff !== undefined && cutoff > limit) limit = cutoff
-    if (limit > -Infinity) {
+    // late records: samples are in record order, not in time order
+    if (limit > -Infinity && samples.some((s) => s.time < limit)) samples = samples.filter((s) => s.time >= limit)
+    // nothing to drop unless the oldest bucket held ends at or before the limit
+    if (limit >= firstEnd) {
       const touched = new Set<number>()
       for (const [i, b] of buckets) {
         if (b.end > limit) continue
@@ -372,32 +383,30 @@ export class MemoryStore implements RetryStatsService {
           const id = Math.floor(key / STRIDE)
           const field = key - id * STRIDE
           if (field < F_FAILURES + C) this.dropped += value
-          const row = rowFor(id)
-          const left = row[field] - value
+          const left = totals[key] - value
           // waits may be fractional: do not leave rounding residue that would keep a task alive
-          row[field] = left < 1e-6 ? 0 : left
+          totals[key] = left < 1e-6 ? 0 : left
           touched.add(id)
         })
-        buckets.delete(i)
+        buckets = HashMap.remove(buckets, i)
       }
-      if (touched.size > 0) {
-        earliest = Infinity
-        for (const b of buckets.values()) if (b.minTime < earliest) earliest = b.minTime
+      earliest = Infinity
+      firstEnd = Infinity
+      for (const b of HashMap.values(buckets)) {
+        if (b.minTime < earliest) earliest = b.minTime
+        if (b.end < firstEnd) firstEnd = b.end
       }
-      // late records: samples are in record order, not in time order
-      if (samples.some((s) => s.time < limit)) samples = samples.filter((s) => s.time >= limit)
       for (const id of touched) {
-        const row = rows[id]!
+        const base = id * STRIDE
         let empty = true
         for (let f = 0; f < STRIDE; f++) {
-          if (row[f] !== 0) {
+          if (totals[base + f] !== 0) {
             empty = false
             break
           }
         }
         if (empty && id !== this.overflowId) {
           this.release(id)
-          rows[id] = undefined
         }
       }
     }
@@ -409,8 +418,9 @@ export class MemoryStore implements RetryStatsService {
       now,
       this.width,
       names,
-      rows,
+      totals,
       buckets,
+      firstEnd,
       samples,
       earliest,
       taskCount
