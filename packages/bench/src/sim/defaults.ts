@@ -11,7 +11,8 @@ import { DEFAULT_SEED, outageLoads } from "./index.js"
 import { outage } from "./outage.js"
 import type { Policy } from "./policies.js"
 import { fleet, library, noRetry, table } from "./policies.js"
-import { rateLimit } from "./rateLimit.js"
+import { hashSeed, Rng } from "./random.js"
+import { hintVariants, rateLimit, runRateLimit } from "./rateLimit.js"
 
 const defaults = library("intelligent-retry defaults", Strategies.defaults, {}, "default budget, built-in tables")
 const off = library("intelligent-retry defaults", Strategies.defaults, { budget: "none" })
@@ -36,6 +37,9 @@ export interface DefaultsReport {
   >
   readonly contention: ReadonlyArray<{ policy: string; successRate: number; writesPerClient: number }>
   readonly faultMix: ReadonlyArray<{ policy: string; attempts: number; wastedAttempts: number; recoveryRate: number }>
+  readonly cooldowns: ReadonlyArray<
+    { variant: string; cooldown: boolean; timeMs: number; firstDuringHint: number; rejected: number; dropped: number }
+  >
 }
 
 export const run = (seed = DEFAULT_SEED, log: (line: string) => void = () => {}): DefaultsReport => {
@@ -56,6 +60,24 @@ export const run = (seed = DEFAULT_SEED, log: (line: string) => void = () => {})
   const c = contention([defaults, contended], [100], 20, seed)
   log("fault mix")
   const f = faultMix([defaults], 20, seed)
+  log("cool-downs")
+  const cooldowns = hintVariants.filter((v) => v !== "missing").flatMap((variant) =>
+    [false, true].map((cooldown) => {
+      const runs = Array.from(
+        { length: 10 },
+        (_, r) => runRateLimit(defaults, variant, new Rng(hashSeed(seed, "cooldown", variant, r)), undefined, cooldown)
+      )
+      const mean = (f: (run: (typeof runs)[number]) => number) => runs.reduce((a, run) => a + f(run), 0) / runs.length
+      return {
+        variant,
+        cooldown,
+        timeMs: mean((run) => run.time),
+        firstDuringHint: mean((run) => run.firstDuringHint),
+        rejected: mean((run) => run.rejected),
+        dropped: mean((run) => run.dropped)
+      }
+    })
+  )
   return {
     outage: o.map((row) => ({
       load: row.load,
@@ -81,7 +103,8 @@ export const run = (seed = DEFAULT_SEED, log: (line: string) => void = () => {})
       attempts: row.attempts,
       wastedAttempts: row.wastedAttempts,
       recoveryRate: row.recoveryRate
-    }))
+    })),
+    cooldowns
   }
 }
 

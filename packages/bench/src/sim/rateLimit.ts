@@ -92,6 +92,8 @@ export interface RateLimitRun {
   readonly early: number
   readonly completed: number
   readonly dropped: number
+  /** First attempts sent while a hint another request received had not expired. */
+  readonly firstDuringHint: number
   /** When the last client finished, milliseconds. */
   readonly time: number
   /** Mean and largest number of requests arriving in the first 100 ms of each window after the first. */
@@ -103,7 +105,12 @@ export const runRateLimit = (
   policy: Policy,
   variant: HintVariant,
   rng: Rng,
-  settings: RateLimitSettings = rateLimitDefaults
+  settings: RateLimitSettings = rateLimitDefaults,
+  /**
+   * Shared cool-downs (`RetryCooldown`, `RedisRetry.layer`): a hint seen by any client holds every
+   * client's first attempts until it expires.
+   */
+  cooldown = false
 ): RateLimitRun => {
   const queue = new EventQueue()
   const server = new FixedWindowServer(settings, variant)
@@ -115,6 +122,9 @@ export const runRateLimit = (
   let completed = 0
   let dropped = 0
   let finished = 0
+  // the latest hint any client received: first attempts sent before it are counted, and held with cool-downs
+  let hintedUntil = -Infinity
+  let firstDuringHint = 0
   for (let c = 0; c < settings.clients; c++) {
     let left = settings.requests
     const next = (now: number) => {
@@ -141,7 +151,10 @@ export const runRateLimit = (
               return
             }
             rejected++
-            if (answer.hintUntil !== undefined) notBefore = Math.max(notBefore, answer.hintUntil)
+            if (answer.hintUntil !== undefined) {
+              notBefore = Math.max(notBefore, answer.hintUntil)
+              hintedUntil = Math.max(hintedUntil, answer.hintUntil)
+            }
             const wait = retrier.failure(back, answer.error)
             if (wait === undefined) {
               dropped++
@@ -152,6 +165,11 @@ export const runRateLimit = (
           })
         })
       }
+      if (cooldown && hintedUntil > now) {
+        queue.schedule(hintedUntil, send)
+        return
+      }
+      if (now < hintedUntil - 0.01) firstDuringHint++
       send(now)
     }
     queue.schedule(0, next)
@@ -167,6 +185,7 @@ export const runRateLimit = (
     early,
     completed,
     dropped,
+    firstDuringHint,
     time: finished,
     burstMean: bursts.length === 0 ? 0 : bursts.reduce((a, b) => a + b, 0) / bursts.length,
     burstMax: bursts.length === 0 ? 0 : Math.max(...bursts)
