@@ -26,8 +26,8 @@ import type {
   RunResult,
   Transition
 } from "../CircuitBreaker.js"
-import { RetryClassifier } from "../Classifier.js"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
+import { RetryClassifier } from "../Classifier.js"
 import { ErrorCategory } from "../ErrorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
@@ -39,7 +39,9 @@ import type { InvalidPolicyError } from "./validate.js"
 import { decodeDuration, invalid, unknownOption } from "./validate.js"
 
 /** @internal */
-export const TypeId: CircuitBreaker.TypeId = Symbol.for("@intelligent-retry/core/CircuitBreaker") as CircuitBreaker.TypeId
+export const TypeId: CircuitBreaker.TypeId = Symbol.for(
+  "@intelligent-retry/core/CircuitBreaker"
+) as CircuitBreaker.TypeId
 
 /**
  * Defaults, from the simulator (docs/benchmarks.md): open after 5 consecutive counted failures,
