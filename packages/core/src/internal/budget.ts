@@ -10,7 +10,7 @@ import * as Either from "effect/Either"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { categories, ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
 import type * as RetryBudget from "../RetryBudget.js"
-import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService } from "../RetryBudget.js"
+import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService, RetryBudgetSettings } from "../RetryBudget.js"
 import { statusOf } from "./http.js"
 import { show } from "./policy.js"
 import { get, isObjectLike } from "./safe.js"
@@ -63,15 +63,7 @@ export const isContention = (error: unknown): boolean => {
 }
 
 /** @internal */
-export interface Settings {
-  readonly maxTokens: number
-  readonly tokenRatio: number
-  readonly costs: Readonly<Record<ErrorCategory, number>>
-  readonly hintedCost: number
-  readonly contentionCost: number
-  readonly refillPerSecond: number
-  readonly maxKeys: number
-}
+export type Settings = RetryBudgetSettings
 
 const finite = (field: string, value: unknown, min: number, strict: boolean) =>
   typeof value === "number" && Number.isFinite(value) && (strict ? value > min : value >= min)
