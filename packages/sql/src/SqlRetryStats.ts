@@ -42,7 +42,7 @@ import { LibsqlClient } from "@effect/sql-libsql"
 import type { MigrationError } from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { RetryMonitor, RetryStats } from "@intelligent-retry/core"
+import { type ErrorCategory, RetryMonitor, RetryStats } from "@intelligent-retry/core"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -240,6 +240,52 @@ export const analyzeTaskErrors = (
  */
 export const getErrorStatistics: Effect.Effect<RetryStats.ErrorStatistics, SqlError, SqlClient.SqlClient> = Effect
   .flatMap(SqlRetryStatsTables, (tables) => internal.statistics(tables, 200))
+
+/**
+ * A row of the per-minute failures table (or a sum of such rows), as read with the tables of
+ * {@link SqlRetryStatsTables}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MinuteRowCounts {
+  readonly task: string
+  readonly category: ErrorCategory | "none"
+  readonly failures: number
+  readonly retries: number
+  /** Total wait before the retries, in milliseconds. */
+  readonly wait_ms: number
+  /** Runs recovered after exactly one retry. */
+  readonly recovered_one: number
+}
+
+/**
+ * A row of the per-minute outcomes table (or a sum of such rows).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OutcomeRowCounts {
+  readonly task: string
+  readonly category: ErrorCategory | "none"
+  /** A `RetryOutcome`, or one written by another version of the library. */
+  readonly outcome: string
+  readonly runs: number
+}
+
+/**
+ * Folds rows of the statistics tables into counters per task and category, the input of
+ * `RetryStats.analysisFromCounters` and `RetryStats.statisticsFromCounters`: for a reader that
+ * selects rows of its own (a time range, a task) and wants the library's shapes and suggestion
+ * rules. An outcome this version does not know is skipped.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const countersFromRows: (
+  minutes: Iterable<MinuteRowCounts>,
+  outcomes: Iterable<OutcomeRowCounts>
+) => Array<RetryStats.CategoryCounters> = internal.countersFromRows
 
 /**
  * Fleet-wide failed attempts in the minute holding now and the minutes before it that `window`

@@ -94,41 +94,13 @@ const rowsFrom = (from: number | undefined) =>
 type Rows = Effect.Effect.Success<ReturnType<typeof rowsFrom>>
 
 /** Counters per task and category, for `RetryStats.analysisFromCounters`. */
-const countersOf = (rows: Rows, task: string | undefined): Array<RetryStats.CategoryCounters> => {
-  const byKey = new Map<string, {
-    task: string
-    category: ErrorCategory | "none"
-    failures: number
-    retries: number
-    waitMillis: number
-    recoveredAfterOneRetry: number
-    outcomes: Partial<Record<RetryOutcome, number>>
-  }>()
-  const get = (task: string, category: ErrorCategory | "none") => {
-    const key = `${category}\u0000${task}`
-    let c = byKey.get(key)
-    if (c === undefined) {
-      c = { task, category, failures: 0, retries: 0, waitMillis: 0, recoveredAfterOneRetry: 0, outcomes: {} }
-      byKey.set(key, c)
-    }
-    return c
-  }
-  for (const r of rows.minutes) {
-    if (task !== undefined && r.task !== task) continue
-    const c = get(r.task, r.category)
-    c.failures += r.failures
-    c.retries += r.retries
-    c.waitMillis += r.wait_ms
-    c.recoveredAfterOneRetry += r.recovered_one
-  }
-  for (const r of rows.outcomes) {
-    if (task !== undefined && r.task !== task) continue
-    const c = get(r.task, r.category)
-    const outcome = r.outcome as RetryOutcome
-    c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + r.runs
-  }
-  return [...byKey.values()]
-}
+const countersOf = (rows: Rows, task: string | undefined): Array<RetryStats.CategoryCounters> =>
+  task === undefined
+    ? SqlRetryStats.countersFromRows(rows.minutes, rows.outcomes)
+    : SqlRetryStats.countersFromRows(
+      rows.minutes.filter((r) => r.task === task),
+      rows.outcomes.filter((r) => r.task === task)
+    )
 
 const samplesFrom = (from: number) =>
   Effect.gen(function*() {

@@ -7,13 +7,13 @@
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { categories, type ErrorCategory, outcomes, RetryStats } from "@intelligent-retry/core"
+import { categories, type ErrorCategory, outcomes, type RetryOutcome, RetryStats } from "@intelligent-retry/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type { Tables } from "../SqlRetryStats.js"
+import type { MinuteRowCounts, OutcomeRowCounts, Tables } from "../SqlRetryStats.js"
 
 /** The width of a bucket in the database: one minute, whatever the process. @internal */
 export const MINUTE = 60_000
@@ -405,39 +405,54 @@ GROUP BY category, outcome`
         ],
       { concurrency: "unbounded" }
     )
-    const byKey = new Map<string, {
-      task: string
-      category: ErrorCategory | "none"
-      failures: number
-      retries: number
-      waitMillis: number
-      recoveredAfterOneRetry: number
-      outcomes: Record<string, number>
-    }>()
-    const get = (task: string, category: ErrorCategory | "none") => {
-      const k = `${category}\u0000${task}`
-      let c = byKey.get(k)
-      if (c === undefined) {
-        c = { task, category, failures: 0, retries: 0, waitMillis: 0, recoveredAfterOneRetry: 0, outcomes: {} }
-        byKey.set(k, c)
-      }
-      return c
-    }
-    for (const r of yield* decode(MinuteSums, minuteRows, "minute")) {
-      const c = get(r.task, r.category)
-      c.failures += r.failures
-      c.retries += r.retries
-      c.waitMillis += r.wait_ms
-      c.recoveredAfterOneRetry += r.recovered_one
-    }
-    for (const r of yield* decode(OutcomeSums, outcomeRows, "outcome")) {
-      // an outcome written by a newer version of the library is kept in the table, not counted
-      if (!knownOutcomes.has(r.outcome)) continue
-      const c = get(r.task, r.category)
-      c.outcomes[r.outcome] = (c.outcomes[r.outcome] ?? 0) + r.runs
-    }
-    return [...byKey.values()]
+    return countersFromRows(
+      yield* decode(MinuteSums, minuteRows, "minute"),
+      yield* decode(OutcomeSums, outcomeRows, "outcome")
+    )
   })
+
+/**
+ * Folds rows into counters per task and category, for `RetryStats.analysisFromCounters` and
+ * `statisticsFromCounters`. An outcome written by a newer version of the library is kept in the
+ * table, not counted. @internal
+ */
+export const countersFromRows = (
+  minutes: Iterable<MinuteRowCounts>,
+  outcomeRows: Iterable<OutcomeRowCounts>
+): Array<RetryStats.CategoryCounters> => {
+  const byKey = new Map<string, {
+    task: string
+    category: ErrorCategory | "none"
+    failures: number
+    retries: number
+    waitMillis: number
+    recoveredAfterOneRetry: number
+    outcomes: Partial<Record<RetryOutcome, number>>
+  }>()
+  const get = (task: string, category: ErrorCategory | "none") => {
+    const k = `${category}\u0000${task}`
+    let c = byKey.get(k)
+    if (c === undefined) {
+      c = { task, category, failures: 0, retries: 0, waitMillis: 0, recoveredAfterOneRetry: 0, outcomes: {} }
+      byKey.set(k, c)
+    }
+    return c
+  }
+  for (const r of minutes) {
+    const c = get(r.task, r.category)
+    c.failures += r.failures
+    c.retries += r.retries
+    c.waitMillis += r.wait_ms
+    c.recoveredAfterOneRetry += r.recovered_one
+  }
+  for (const r of outcomeRows) {
+    if (!knownOutcomes.has(r.outcome)) continue
+    const c = get(r.task, r.category)
+    const outcome = r.outcome as RetryOutcome
+    c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + r.runs
+  }
+  return [...byKey.values()]
+}
 
 /** The start of the earliest bucket held, or `undefined`. @internal */
 export const earliest = (
