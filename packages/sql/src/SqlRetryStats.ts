@@ -274,6 +274,31 @@ export interface OutcomeRowCounts {
 }
 
 /**
+ * The schema of a row of the per-minute failures table as selected with all its columns; decodes
+ * PostgreSQL's BIGINT strings and SQLite's numbers alike.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MinuteRow = internal.MinuteRow
+
+/**
+ * The schema of a row of the per-minute outcomes table as selected with all its columns.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OutcomeRow = internal.OutcomeRow
+
+/**
+ * The schema of a row of the samples table (redacted messages).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SampleRow = internal.SampleRow
+
+/**
  * Folds rows of the statistics tables into counters per task and category, the input of
  * `RetryStats.analysisFromCounters` and `RetryStats.statisticsFromCounters`: for a reader that
  * selects rows of its own (a time range, a task) and wants the library's shapes and suggestion

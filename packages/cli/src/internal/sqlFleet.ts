@@ -37,37 +37,6 @@ const MINUTE = 60_000
 /** Recent samples read with `--since`, as `SqlRetryStats.getErrorStatistics` reads 200. */
 const SAMPLES = 200
 
-/** PostgreSQL returns BIGINT and sums over it as strings; SQLite returns numbers. */
-const Num = Schema.Union(Schema.Number, Schema.NumberFromString)
-const Category = Schema.Literal(...categories, "none")
-
-const MinuteCounts = Schema.Struct({
-  task: Schema.String,
-  category: Category,
-  minute: Num,
-  failures: Num,
-  retries: Num,
-  wait_ms: Num,
-  recovered_one: Num
-})
-
-const OutcomeCounts = Schema.Struct({
-  task: Schema.String,
-  category: Category,
-  minute: Num,
-  outcome: Schema.String,
-  runs: Num
-})
-
-const SampleRow = Schema.Struct({
-  time: Num,
-  task: Schema.String,
-  category: Schema.Literal(...categories),
-  tag: Schema.String,
-  message: Schema.String,
-  attempt: Num
-})
-
 const decode = <A, I>(schema: Schema.Schema<A, I>, rows: ReadonlyArray<unknown>) =>
   Schema.decodeUnknown(Schema.Array(schema))(rows).pipe(Effect.orDie)
 
@@ -86,8 +55,8 @@ const rowsFrom = (from: number | undefined) =>
       sql`SELECT task, category, minute, outcome, runs FROM ${sql(tables.outcomes)} ${where}`
     ])
     return {
-      minutes: yield* decode(MinuteCounts, minutes),
-      outcomes: (yield* decode(OutcomeCounts, runs)).filter((r) => knownOutcomes.has(r.outcome))
+      minutes: yield* decode(SqlRetryStats.MinuteRow, minutes),
+      outcomes: (yield* decode(SqlRetryStats.OutcomeRow, runs)).filter((r) => knownOutcomes.has(r.outcome))
     }
   })
 
@@ -108,7 +77,7 @@ const samplesFrom = (from: number) =>
     const tables = yield* SqlRetryStats.SqlRetryStatsTables
     const rows = yield* sql`SELECT time, task, category, tag, message, attempt FROM ${sql(tables.samples)}
 WHERE time >= ${from} ORDER BY time DESC LIMIT ${SAMPLES}`
-    return (yield* decode(SampleRow, rows)).map((s) => ({ ...s })).reverse()
+    return (yield* decode(SqlRetryStats.SampleRow, rows)).map((s) => ({ ...s })).reverse()
   })
 
 /** The start of the minute `since` falls in: what per-minute rows can answer for. */

@@ -340,25 +340,28 @@ ON CONFLICT (task, category, minute, outcome) DO UPDATE SET runs = ${o}.runs + e
 const Num = Schema.Union(Schema.Number, Schema.NumberFromString)
 const Category = Schema.Literal(...categories, "none")
 
-const MinuteSums = Schema.Struct({
+/** @internal */
+export const MinuteRow = Schema.Struct({
   task: Schema.String,
   category: Category,
+  minute: Num,
   failures: Num,
   retries: Num,
   wait_ms: Num,
   recovered_one: Num
 })
 
-const OutcomeSums = Schema.Struct({
+/** @internal */
+export const OutcomeRow = Schema.Struct({
   task: Schema.String,
   category: Category,
+  minute: Num,
   outcome: Schema.String,
   runs: Num
 })
 
-const First = Schema.Struct({ first: Schema.NullOr(Num) })
-
-const SampleRow = Schema.Struct({
+/** @internal */
+export const SampleRow = Schema.Struct({
   time: Num,
   task: Schema.String,
   category: Schema.Literal(...categories),
@@ -366,6 +369,10 @@ const SampleRow = Schema.Struct({
   message: Schema.String,
   attempt: Num
 })
+
+const MinuteSums = MinuteRow.pipe(Schema.omit("minute"))
+const OutcomeSums = OutcomeRow.pipe(Schema.omit("minute"))
+const First = Schema.Struct({ first: Schema.NullOr(Num) })
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, rows: ReadonlyArray<unknown>, what: string) =>
   Schema.decodeUnknown(Schema.Array(schema))(rows).pipe(
