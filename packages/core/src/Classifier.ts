@@ -47,6 +47,7 @@ export {
   isErrorCategory
 } from "./ErrorCategory.js"
 import * as Context from "effect/Context"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type { ErrorCategory } from "./ErrorCategory.js"
 import { isErrorCategory } from "./ErrorCategory.js"
@@ -54,6 +55,7 @@ import * as internal from "./internal/classifier.js"
 import * as http from "./internal/http.js"
 import { show } from "./internal/policy.js"
 import { call } from "./internal/safe.js"
+import { fail, type InvalidPolicyError } from "./internal/validate.js"
 
 /**
  * A user's classification rule: a category, or `undefined` to defer to the built-in rules.
@@ -129,23 +131,19 @@ export class RetryClassifier extends Context.Reference<RetryClassifier>()("@inte
   defaultValue: (): ClassifierOptions => ({})
 }) {
   /**
-   * Installs a classifier for every run under the layer.
+   * Installs a classifier for every run under the layer. A `fallback` that is not a category
+   * fails the layer with an `InvalidPolicyError` naming it and the value.
    *
-   * @throws a `TypeError` naming the value when `fallback` is not a category.
    * @since 0.1.0
    */
-  static readonly layer = (options: ClassifierOptions): Layer.Layer<RetryClassifier> =>
-    Layer.succeed(RetryClassifier, validate(options))
+  static readonly layer = (options: ClassifierOptions): Layer.Layer<RetryClassifier, InvalidPolicyError> =>
+    Layer.effect(RetryClassifier, validateOptions(options))
 }
 
-const validate = (options: ClassifierOptions): ClassifierOptions => {
-  if (options.fallback !== undefined && !isErrorCategory(options.fallback)) {
-    throw new TypeError(
-      `Expected \`fallback\` to be one of the six error categories, got ${show(options.fallback)}`
-    )
-  }
-  return options
-}
+const validateOptions = (options: ClassifierOptions): Either.Either<ClassifierOptions, InvalidPolicyError> =>
+  options.fallback !== undefined && !isErrorCategory(options.fallback)
+    ? fail("fallback", options.fallback, `must be one of the six error categories, got ${show(options.fallback)}`)
+    : Either.right(options)
 
 /**
  * The category of any value. Never throws.
