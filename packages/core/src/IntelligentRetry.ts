@@ -47,7 +47,7 @@ import * as internal from "./internal/intelligentRetry.js"
 import type { RetryDecision } from "./RetryDecision.js"
 import type { RetryHandoff } from "./RetryErrors.js"
 import type { FailureOutcome } from "./RetryOutcome.js"
-import type { RetryPolicy } from "./RetryPolicy.js"
+import type { InvalidPolicyError, RetryPolicy } from "./RetryPolicy.js"
 import type { RetryState } from "./RetryState.js"
 import type { StrategyTable, StrategyTableInput } from "./Strategies.js"
 
@@ -285,3 +285,14 @@ export const strategyFor: (
  * @category debugging
  */
 export const currentStrategyFor: (error: unknown) => Effect.Effect<StrategyChoice> = internal.currentStrategyFor
+
+/**
+ * The ceiling of every wait in the current context, in milliseconds: `RetryConfig.Settings.maxWait`
+ * (24 hours by default), validated as `withIntelligentRetry` validates it. Fails with the same
+ * `InvalidPolicyError` when the setting is not a valid ceiling. Code that stores a resumption time
+ * outside the process (a queue's delayed job) re-checks it against this when it reads it back.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const currentMaxWait: Effect.Effect<number, InvalidPolicyError> = internal.currentMaxWait

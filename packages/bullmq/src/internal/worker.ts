@@ -134,7 +134,19 @@ const verdict = <D, A, E, R>(
       if (Either.isLeft(decoded)) return { _tag: "Invalid", message: decoded.left } as const
       // picked up before its time: only a worker that died between updateData and moveToDelayed
       // (or a clock far behind the one that saved it) gets here
-      if ((yield* Clock.currentTimeMillis) < decoded.right.resumeAt) {
+      const now = yield* Clock.currentTimeMillis
+      if (now < decoded.right.resumeAt) {
+        // job data is input from outside the process: a saved time beyond the wait ceiling would
+        // park the job for that long, so it is refused as the hint it came from would have been
+        const ceiling = yield* Effect.orDie(IntelligentRetry.currentMaxWait)
+        if (decoded.right.resumeAt - now > ceiling) {
+          return {
+            _tag: "Invalid",
+            message: `data.${dataKey}.resumeAt is ${
+              decoded.right.resumeAt - now
+            } ms ahead, beyond the wait ceiling of ${ceiling} ms (RetryConfig.maxWait)`
+          } as const
+        }
         return { _tag: "Early", resumeAt: decoded.right.resumeAt } as const
       }
       state = decoded.right.state

@@ -487,6 +487,12 @@ const waitCeiling = (maxWait: Duration.DurationInput | undefined): Either.Either
     )
 }
 
+/** The current wait ceiling, from the `RetryConfig` in context, validated. @internal */
+export const currentMaxWait: Effect.Effect<number, InvalidPolicyError> = Effect.flatMap(
+  RetryConfig,
+  (settings) => waitCeiling(settings.maxWait)
+)
+
 const chain = (first: ClassifyFn, second: ClassifyFn | undefined): ClassifyFn =>
   second === undefined ? first : (error) => {
     const category = call(() => first(error))
