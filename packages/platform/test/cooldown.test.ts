@@ -9,7 +9,7 @@ import { Effect, Fiber, Random, TestClock } from "effect"
 import { fakeClient } from "./utils/fake.js"
 
 /** Three requests: A to host H gets a 429 with Retry-After: 2 at 0; B to H and C to another host start at 500. */
-const scenario = (options: IntelligentHttpClient.Options<never>) =>
+const scenario = (options: IntelligentHttpClient.Options<any>) =>
   Effect.gen(function*() {
     const fake = fakeClient([{ status: 429, headers: { "retry-after": "2" } }])
     const client = fake.client.pipe(IntelligentHttpClient.withIntelligentRetry(options))
