@@ -53,7 +53,7 @@ export interface RetryCooldownService {
  * runs use only when they opt in with `cooldown: true`.
  *
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export class RetryCooldown extends Context.Reference<RetryCooldown>()("@intelligent-retry/core/RetryCooldown", {
   defaultValue: (): RetryCooldownService => internal.make(false)

@@ -224,7 +224,7 @@ export const layerSqlite = (
  * suggestion rules over every row in the database. The window starts at the earliest minute held.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const analyzeTaskErrors = (
   taskName?: string
@@ -236,7 +236,7 @@ export const analyzeTaskErrors = (
  * database, with the 200 most recent samples.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const getErrorStatistics: Effect.Effect<RetryStats.ErrorStatistics, SqlError, SqlClient.SqlClient> = Effect
   .flatMap(SqlRetryStatsTables, (tables) => internal.statistics(tables, 200))
@@ -305,7 +305,7 @@ export const SampleRow = internal.SampleRow
  * rules. An outcome this version does not know is skipped.
  *
  * @since 0.1.0
- * @category reading
+ * @category getters
  */
 export const countersFromRows: (
   minutes: Iterable<MinuteRowCounts>,
@@ -317,7 +317,7 @@ export const countersFromRows: (
  * spans.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const errorsInWindow = (
   window: Duration.DurationInput,
@@ -334,7 +334,7 @@ export const errorsInWindow = (
  * long lock; returns the failed attempts deleted. Samples older than the cutoff go too.
  *
  * @since 0.1.0
- * @category cleanup
+ * @category accessors
  */
 export const cleanupOldErrors = (
   olderThan: Duration.DurationInput
