@@ -20,8 +20,7 @@
  *
  * @example
  * ```ts
- * import { LibsqlClient } from "@effect/sql-libsql"
- * import { Effect, Layer } from "effect"
+ *  * import { Effect, Layer } from "effect"
  * import { RetryStats } from "@intelligent-retry/core"
  * import { SqlRetryStats } from "@intelligent-retry/sql"
  *
@@ -38,7 +37,6 @@
  *
  * @since 0.1.0
  */
-import { LibsqlClient } from "@effect/sql-libsql"
 import type { MigrationError } from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -215,7 +213,7 @@ export const layerSqlite = (
   const wal = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => internal.retryBusy(sql`PRAGMA journal_mode = WAL`))
   )
-  const client = LibsqlClient.layer({ url: pathToFileURL(path.resolve(filename)).href })
+  const client = internal.sqliteClient(pathToFileURL(path.resolve(filename)).href)
   return layer(rest).pipe(Layer.provide(wal), Layer.provide(client))
 }
 
