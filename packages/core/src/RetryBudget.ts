@@ -155,7 +155,7 @@ export interface RetryBudgetOptions {
  * ```
  *
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export class RetryBudget extends Context.Reference<RetryBudget>()("@intelligent-retry/core/RetryBudget", {
   defaultValue: (): RetryBudgetService | undefined => internal.makeDefault()
@@ -231,7 +231,7 @@ export interface RetryBudgetSettings {
  * (`@intelligent-retry/redis`) that must behave exactly as the in-process one.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decodeOptions = (
   options: RetryBudgetOptions = {}
@@ -260,7 +260,7 @@ export const fromSettings = (settings: RetryBudgetSettings, keyed: boolean): Ret
  * outside this library.
  *
  * @since 0.1.0
- * @category predicates
+ * @category guards
  */
 export const isContention: (error: unknown) => boolean = internal.isContention
 
@@ -269,7 +269,7 @@ export const isContention: (error: unknown) => boolean = internal.isContention
  * budget); `undefined` with budgeting off.
  *
  * @since 0.1.0
- * @category getters
+ * @category accessors
  */
 export const balance = (key = ""): Effect.Effect<number | undefined> =>
   Effect.flatMap(RetryBudget, (budget) => budget === undefined ? Effect.succeed(undefined) : budget.balance(key))

@@ -68,7 +68,7 @@ export interface RetryCooldownService {
  * set of holds per `Clock`) that runs use only when they opt in with `cooldown: true`.
  *
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export class RetryCooldown extends Context.Reference<RetryCooldown>()("@intelligent-retry/core/RetryCooldown", {
   defaultValue: (): RetryCooldownService => internal.makeDefault()

@@ -157,6 +157,7 @@ export const defaults: {
  * @category models
  */
 export interface AlertSinkService {
+  /** Delivers one alert. A failure or a defect is logged (redacted) and does not stop the monitor. */
   readonly send: (alert: RetryAlert) => Effect.Effect<void>
 }
 
@@ -421,7 +422,7 @@ const tickWith = (
  * throws an `IllegalArgumentException` naming the field and the value.
  *
  * @since 0.1.0
- * @category monitoring
+ * @category accessors
  */
 export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<RetryAlert>> => checkWith(resolve(options))
 
@@ -446,7 +447,7 @@ export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<Ret
  * ```
  *
  * @since 0.1.0
- * @category monitoring
+ * @category accessors
  */
 export const run = <Out = number, R = never>(options?: RunOptions<Out, R>): Effect.Effect<Out, never, R> => {
   const config = resolve(options)

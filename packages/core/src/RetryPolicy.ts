@@ -47,14 +47,14 @@ export {
    * Every decision, in order.
    *
    * @since 0.1.0
-   * @category models
+   * @category constants
    */
   decisions,
   /**
    * Whether a value is one of the decisions.
    *
    * @since 0.1.0
-   * @category models
+   * @category guards
    */
   isRetryDecision
 } from "./RetryDecision.js"
@@ -202,7 +202,7 @@ export const describe: (value: unknown) => string = internal.show
  * or a `Duration`. (`Duration.decode` reads `-1` as zero; here it is an error naming `field`.)
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decodeDuration: (field: string, value: unknown) => Either.Either<Duration.Duration, InvalidPolicyError> =
   validate.decodeDuration
@@ -214,7 +214,7 @@ const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
  * Validates a policy input, whatever it is (arbitrary JSON included). Never throws.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<RetryPolicy, InvalidPolicyError> =>
   Either.mapLeft(internal.decodePolicy(input), toError(field))
@@ -224,7 +224,7 @@ export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<R
  * the value.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decode = (input: RetryPolicyInput): Effect.Effect<RetryPolicy, InvalidPolicyError> => decodeUnknown(input)
 
@@ -288,7 +288,7 @@ export const nominalWaits = (policy: RetryPolicy): ReadonlyArray<number> => {
  * ```
  *
  * @since 0.1.0
- * @category schedules
+ * @category constructors
  */
 export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> =>
   plan.policySchedule(policy)

@@ -378,6 +378,7 @@ export interface SinkBatch {
  * @category models
  */
 export interface RetryStatsSink {
+  /** Writes one batch of closed buckets; a failure keeps the batch for a later attempt. */
   readonly write: (batch: SinkBatch) => Effect.Effect<void, unknown>
 }
 
@@ -557,7 +558,7 @@ export const OVERFLOW_TASK: string = internal.OVERFLOW_TASK
  * ```
  *
  * @since 0.1.0
- * @category metrics
+ * @category constants
  */
 export const metrics: {
   readonly attempts: Metric.Metric.Counter<number>
@@ -579,7 +580,7 @@ export const metrics: {
  * The labels of one metric series, in the order the store writes them.
  *
  * @since 0.1.0
- * @category metrics
+ * @category getters
  */
 export const metricLabels: (
   task: string,
@@ -654,7 +655,7 @@ const deliveryOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): Del
  * A store that records nothing and reads as empty.
  *
  * @since 0.1.0
- * @category constructors
+ * @category constants
  */
 export const noop: RetryStatsService = internal.noop
 
@@ -721,7 +722,7 @@ export const layerNoop: Layer.Layer<RetryStats> = Layer.succeed(RetryStats, inte
  * The current store's published state, folded up to now: everything recorded so far.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(RetryStats, (stats) => stats.snapshot)
 
@@ -730,7 +731,7 @@ export const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(RetryStats, (sta
  * a bucket closed (by `Clock`), whether or not anything was recorded.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const changes: Stream.Stream<Snapshot> = Stream.unwrap(Effect.map(RetryStats, (stats) => stats.changes))
 
@@ -741,7 +742,7 @@ export const changes: Stream.Stream<Snapshot> = Stream.unwrap(Effect.map(RetrySt
  * publishes a new snapshot. Never fails.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const flush: Effect.Effect<void> = Effect.flatMap(RetryStats, (stats) => stats.flush)
 
@@ -749,7 +750,7 @@ export const flush: Effect.Effect<void> = Effect.flatMap(RetryStats, (stats) => 
  * Counts of the current store's delivery to its sink.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const deliveryStatus: Effect.Effect<DeliveryStatus> = Effect.flatMap(
   RetryStats,
@@ -767,7 +768,7 @@ export const deliveryStatus: Effect.Effect<DeliveryStatus> = Effect.flatMap(
  * task may be named as recorded or as stored (scrubbed of secrets).
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const analyzeTaskErrors = (taskName?: string): Effect.Effect<ErrorAnalysis> =>
   Effect.flatMap(RetryStats, (stats) => stats.analyzeTaskErrors(taskName))
@@ -777,7 +778,7 @@ export const analyzeTaskErrors = (taskName?: string): Effect.Effect<ErrorAnalysi
  * What a monitoring job reads.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap(
   RetryStats,
@@ -799,7 +800,7 @@ export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap
  * `IllegalArgumentException`. What a sink already received is not touched.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours"): Effect.Effect<number> => {
   options_.olderThanMillis(olderThan)
@@ -811,7 +812,7 @@ export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours")
  * {@link RetryStatsService.errorsInWindow}.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const errorsInWindow = (window: Duration.DurationInput, taskName?: string): Effect.Effect<WindowErrorCounts> => {
   options_.windowMillis(window)
@@ -831,7 +832,7 @@ const impl = (s: Snapshot): internalSnapshot.SnapshotImpl => s as internalSnapsh
  * {@link analyzeTaskErrors} answers.
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const analyze: {
   (taskName?: string): (self: Snapshot) => ErrorAnalysis
@@ -845,7 +846,7 @@ export const analyze: {
  * The statistics as of the snapshot's `time`; what {@link getErrorStatistics} answers.
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.statistics(impl(self))
 
@@ -854,7 +855,7 @@ export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.
  * answers. Throws an `IllegalArgumentException` if `window` is not a positive, finite duration.
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const windowCounts: {
   (window: Duration.DurationInput, taskName?: string): (self: Snapshot) => WindowErrorCounts
@@ -875,7 +876,7 @@ export const windowCounts: {
  * name is first seen; a reader of a sink's storage applies it to the name it looks up.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const storedTaskName: (task: string) => string = scrubTaskName
 
@@ -885,7 +886,7 @@ export const storedTaskName: (task: string) => string = scrubTaskName
  * (when given) must be filtered out by the caller.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const analysisFromCounters = (
   taskName: string | undefined,
@@ -902,7 +903,7 @@ export const analysisFromCounters = (
  * {@link getErrorStatistics}.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const statisticsFromCounters = (
   counters: Iterable<CategoryCounters>,

@@ -183,7 +183,7 @@ export const withIntelligentRetry: {
  * methods of RFC 9110 §9.2.2.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category constants
  */
 export const idempotentMethods: ReadonlySet<string> = idempotency.idempotentMethods
 
@@ -204,7 +204,7 @@ export const idempotentMethods: ReadonlySet<string> = idempotency.idempotentMeth
  * ```
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const isIdempotent: (request: HttpClientRequest.HttpClientRequest) => boolean = idempotency.isIdempotent
 
@@ -213,7 +213,7 @@ export const isIdempotent: (request: HttpClientRequest.HttpClientRequest) => boo
  * stream. A request that is not replayable is never retried.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const isReplayable: (request: HttpClientRequest.HttpClientRequest) => boolean = idempotency.isReplayable
 
@@ -223,7 +223,7 @@ export const isReplayable: (request: HttpClientRequest.HttpClientRequest) => boo
  * `UND_ERR_CONNECT_TIMEOUT`.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category constants
  */
 export const connectFailureCodes: ReadonlySet<string> = idempotency.connectFailureCodes
 
@@ -241,7 +241,7 @@ export const connectFailureCodes: ReadonlySet<string> = idempotency.connectFailu
  * ```
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const cannotHaveReachedServer: (error: unknown) => boolean = idempotency.cannotHaveReachedServer
 
@@ -260,7 +260,7 @@ export const cannotHaveReachedServer: (error: unknown) => boolean = idempotency.
  * ```
  *
  * @since 0.1.0
- * @category task names
+ * @category getters
  */
 export const sanitizePath: (url: string) => string = route.sanitizePath
 
@@ -269,6 +269,6 @@ export const sanitizePath: (url: string) => string = route.sanitizePath
  * `GET /track/:id`.
  *
  * @since 0.1.0
- * @category task names
+ * @category getters
  */
 export const defaultTask: (request: HttpClientRequest.HttpClientRequest) => string = route.defaultTask

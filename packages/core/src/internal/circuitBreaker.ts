@@ -33,7 +33,7 @@ import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import { RetryStats } from "../RetryStats.js"
 import { classifyWith } from "./classifier.js"
-import { PREFIX } from "./metrics.js"
+import { OVERFLOW_LABEL, PREFIX } from "./metrics.js"
 import { show } from "./policy.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { decodeDuration, invalid, unknownOption } from "./validate.js"
@@ -439,16 +439,14 @@ export const closesCounter = Metric.counter(`${PREFIX}circuit_closes_total`, {
   incremental: true
 })
 
-/** Distinct `key` labels per process; later keys share {@link OVERFLOW_KEY_LABEL}. @internal */
+/** Distinct `key` labels per process; later keys share the overflow marker `"<overflow>"`. @internal */
 export const MAX_METRIC_KEYS = 1_000
-/** @internal */
-export const OVERFLOW_KEY_LABEL = "<overflow>"
 
 const labelled = new Set<string>()
 
 const metricKey = (key: string): string => {
   if (labelled.has(key)) return key
-  if (labelled.size >= MAX_METRIC_KEYS) return OVERFLOW_KEY_LABEL
+  if (labelled.size >= MAX_METRIC_KEYS) return OVERFLOW_LABEL
   labelled.add(key)
   return key
 }
