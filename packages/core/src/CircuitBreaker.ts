@@ -189,13 +189,13 @@ export interface CircuitBreakerService {
  * {@link layerMemory} (isolated) or `RedisRetry.layer` (shared across a fleet).
  *
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export const CircuitBreaker: typeof internal.CircuitBreakerTag = internal.CircuitBreakerTag
 
 /**
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export type CircuitBreaker = internal.CircuitBreakerTag
 
@@ -256,7 +256,7 @@ export const withCircuitBreaker: {
  * later ones share the label `<overflow>`).
  *
  * @since 0.1.0
- * @category metrics
+ * @category constants
  */
 export const metrics: {
   readonly opens: Metric.Metric.Counter<number>
@@ -286,7 +286,7 @@ export const layerMemory: Layer.Layer<CircuitBreaker> = Layer.sync(CircuitBreake
  * The state of the breaker of `key` in the current store (`closed` for a key never seen).
  *
  * @since 0.1.0
- * @category getters
+ * @category accessors
  */
 export const state = (key: string): Effect.Effect<CircuitState> => internal.stateOf(key)
 

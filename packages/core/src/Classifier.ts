@@ -35,14 +35,14 @@ export {
    * Every category, in the order of the guide.
    *
    * @since 0.1.0
-   * @category models
+   * @category constants
    */
   categories,
   /**
    * Whether a value is one of the six categories.
    *
    * @since 0.1.0
-   * @category models
+   * @category guards
    */
   isErrorCategory
 } from "./ErrorCategory.js"
@@ -97,7 +97,7 @@ export type Tags<E> = E extends { readonly _tag: infer T extends string } ? T : 
 export type TagMap<E> = { readonly [K in Tags<E>]: ErrorCategory }
 
 /**
- * Options of {@link classify} and of the {@link RetryClassifier} service.
+ * Options of {@link classify} and of the {@link Classifier} service.
  *
  * @since 0.1.0
  * @category models
@@ -110,34 +110,47 @@ export interface ClassifierOptions {
 }
 
 /**
- * The classifier `withIntelligentRetry` uses when a run gives none of its own, as a
- * `Context.Reference`. Its default applies the built-in rules with `temporary_error` as fallback.
+ * Installs a classifier for every run under the layer (the {@link Classifier} tag).
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { RetryClassifier, withIntelligentRetry } from "@intelligent-retry/core"
+ * import { Classifier, withIntelligentRetry } from "@intelligent-retry/core"
  *
  * const program = Effect.fail(new Error("unknown")).pipe(
  *   withIntelligentRetry({ task: "sync" }),
- *   Effect.provide(RetryClassifier.layer({ fallback: "permanent_error" }))
+ *   Effect.provide(Classifier.layer({ fallback: "permanent_error" }))
  * )
  * ```
  *
- * @since 0.1.0
- * @category services
+ * A `fallback` that is not a category fails the layer with an `InvalidPolicyError` naming it and
+ * the value.
+ *
+ * @since 0.2.0
+ * @category layers
  */
-export class RetryClassifier extends Context.Reference<RetryClassifier>()("@intelligent-retry/core/Classifier", {
+export const layer = (options: ClassifierOptions): Layer.Layer<Classifier, InvalidPolicyError> =>
+  Layer.effect(Classifier, validateOptions(options))
+
+/**
+ * The classifier `withIntelligentRetry` uses when a run gives none of its own, as a
+ * `Context.Reference`. Its default applies the built-in rules with `temporary_error` as fallback;
+ * {@link layer} installs another.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Classifier extends Context.Reference<Classifier>()("@intelligent-retry/core/Classifier", {
   defaultValue: (): ClassifierOptions => ({})
 }) {
   /**
-   * Installs a classifier for every run under the layer. A `fallback` that is not a category
-   * fails the layer with an `InvalidPolicyError` naming it and the value.
+   * The same function as the module's {@link layer}, kept for the deprecated root alias
+   * `RetryClassifier.layer`.
    *
+   * @deprecated Use `Classifier.layer`.
    * @since 0.1.0
    */
-  static readonly layer = (options: ClassifierOptions): Layer.Layer<RetryClassifier, InvalidPolicyError> =>
-    Layer.effect(RetryClassifier, validateOptions(options))
+  static readonly layer: typeof layer = layer
 }
 
 const validateOptions = (options: ClassifierOptions): Either.Either<ClassifierOptions, InvalidPolicyError> =>
@@ -159,7 +172,7 @@ const validateOptions = (options: ClassifierOptions): Either.Either<ClassifierOp
  * ```
  *
  * @since 0.1.0
- * @category classification
+ * @category getters
  */
 export const classify = (error: unknown, options?: ClassifierOptions): ErrorCategory =>
   internal.classifyWith(error, options)
@@ -170,7 +183,7 @@ export const classify = (error: unknown, options?: ClassifierOptions): ErrorCate
  * {@link hintFromHeaders}). `undefined` when there is none. Never throws.
  *
  * @since 0.1.0
- * @category server hints
+ * @category getters
  */
 export const serverHint = (error: unknown, now: number): number | undefined =>
   call(() => internal.hintMillis(error, now))
@@ -185,7 +198,7 @@ export const serverHint = (error: unknown, now: number): number | undefined =>
  * record, or Node's `IncomingHttpHeaders`.
  *
  * @since 0.1.0
- * @category server hints
+ * @category getters
  */
 export const hintFromHeaders = (headers: unknown, now: number): number | undefined =>
   call(() => http.hintFromHeaders(headers, now))
@@ -194,7 +207,7 @@ export const hintFromHeaders = (headers: unknown, now: number): number | undefin
  * Parses one `Retry-After` value into milliseconds from `now`.
  *
  * @since 0.1.0
- * @category server hints
+ * @category getters
  */
 export const parseRetryAfter: (value: string, now: number) => number | undefined = http.parseRetryAfter
 
@@ -211,7 +224,7 @@ export const parseRetryAfter: (value: string, now: number) => number | undefined
  * | every 3xx; 401, 403, 404, 405, 410, 501, 505, 511, other 4xx | `permanent_error` |
  *
  * @since 0.1.0
- * @category classification
+ * @category getters
  */
 export const statusCategory: (status: number) => ErrorCategory | undefined = http.statusCategory
 
@@ -219,7 +232,7 @@ export const statusCategory: (status: number) => ErrorCategory | undefined = htt
  * The explicit entries of the status table (see {@link statusCategory}).
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const statusTable: Readonly<Record<number, ErrorCategory>> = http.statusTable
 
@@ -229,7 +242,7 @@ export const statusTable: Readonly<Record<number, ErrorCategory>> = http.statusT
  * `data_error`.
  *
  * @since 0.1.0
- * @category classification
+ * @category getters
  */
 export const reasonCategory = (reason: string): ErrorCategory | undefined => http.reasonTable[reason]
 
@@ -237,7 +250,7 @@ export const reasonCategory = (reason: string): ErrorCategory | undefined => htt
  * Node and undici error codes that mean the network failed.
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const networkCodes: ReadonlySet<string> = internal.networkCodes
 
@@ -245,7 +258,7 @@ export const networkCodes: ReadonlySet<string> = internal.networkCodes
  * Node error codes that mean a resource ran out.
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const systemCodes: ReadonlySet<string> = internal.systemCodes
 
@@ -254,6 +267,6 @@ export const systemCodes: ReadonlySet<string> = internal.systemCodes
  * that do not verify, requests that cannot be built, and `UND_ERR_ABORTED` (the caller aborted).
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const permanentCodes: ReadonlySet<string> = internal.permanentCodes

@@ -12,9 +12,9 @@
  * @example
  * ```ts
  * import { Effect, Layer } from "effect"
- * import { AlertSink, RetryMonitor } from "@intelligent-retry/core"
+ * import { RetryMonitor } from "@intelligent-retry/core"
  *
- * const pager = AlertSink.layer((alert) => Effect.logError(alert.message))
+ * const pager = RetryMonitor.AlertSink.layer((alert) => Effect.logError(alert.message))
  *
  * // check every 5 minutes, forever, in the background
  * const monitor = RetryMonitor.run({ window: "5 minutes", errorThreshold: 50 }).pipe(
@@ -160,6 +160,7 @@ export const defaults: {
  * @category models
  */
 export interface AlertSinkService {
+  /** Delivers one alert. A failure or a defect is logged (redacted) and does not stop the monitor. */
   readonly send: (alert: RetryAlert) => Effect.Effect<void>
 }
 
@@ -177,7 +178,7 @@ const logSink: AlertSinkService = {
 
 /**
  * The alert sink, as a `Context.Reference`. Its default logs each alert as a warning with
- * Effect's logger; provide your own with {@link AlertSink.layer}.
+ * Effect's logger; provide your own with {@link RetryMonitor.AlertSink.layer}.
  *
  * @since 0.1.0
  * @category tags
@@ -442,7 +443,7 @@ const tickWith = (
  * one the effect dies with an `InvalidPolicyError` naming the field and the value.
  *
  * @since 0.1.0
- * @category monitoring
+ * @category accessors
  */
 export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<RetryAlert>> => {
   const resolved = resolve(options, "RetryMonitor.check", monitorOptionKeys)
@@ -470,7 +471,7 @@ export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<Ret
  * ```
  *
  * @since 0.1.0
- * @category monitoring
+ * @category accessors
  */
 export const run = <Out = number, R = never>(options?: RunOptions<Out, R>): Effect.Effect<Out, never, R> => {
   const resolved = resolve(options, "RetryMonitor.run", runOptionKeys)

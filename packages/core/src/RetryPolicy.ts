@@ -47,14 +47,14 @@ export {
    * Every decision, in order.
    *
    * @since 0.1.0
-   * @category models
+   * @category constants
    */
   decisions,
   /**
    * Whether a value is one of the decisions.
    *
    * @since 0.1.0
-   * @category models
+   * @category guards
    */
   isRetryDecision
 } from "./RetryDecision.js"
@@ -209,7 +209,7 @@ export const describe: (value: unknown) => string = internal.show
  * too; the message states the rule: `Invalid timeout: must be a positive, finite duration, got 0`.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decodeDuration: (
   field: string,
@@ -229,7 +229,7 @@ const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
  * Validates a policy input, whatever it is (arbitrary JSON included). Never throws.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<RetryPolicy, InvalidPolicyError> =>
   Either.mapLeft(internal.decodePolicy(input), toError(field))
@@ -239,7 +239,7 @@ export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<R
  * the value.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decode = (input: RetryPolicyInput): Effect.Effect<RetryPolicy, InvalidPolicyError> => decodeUnknown(input)
 
@@ -303,7 +303,7 @@ export const nominalWaits = (policy: RetryPolicy): ReadonlyArray<number> => {
  * ```
  *
  * @since 0.1.0
- * @category schedules
+ * @category constructors
  */
 export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> =>
   plan.policySchedule(policy)

@@ -380,6 +380,7 @@ export interface SinkBatch {
  * @category models
  */
 export interface RetryStatsSink {
+  /** Writes one batch of closed buckets; a failure keeps the batch for a later attempt. */
   readonly write: (batch: SinkBatch) => Effect.Effect<void, unknown>
 }
 
@@ -559,7 +560,7 @@ export const OVERFLOW_TASK: string = internal.OVERFLOW_TASK
  * ```
  *
  * @since 0.1.0
- * @category metrics
+ * @category constants
  */
 export const metrics: {
   readonly attempts: Metric.Metric.Counter<number>
@@ -581,7 +582,7 @@ export const metrics: {
  * The labels of one metric series, in the order the store writes them.
  *
  * @since 0.1.0
- * @category metrics
+ * @category getters
  */
 export const metricLabels: (
   task: string,
@@ -659,7 +660,7 @@ const deliveryOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): Del
  * A store that records nothing and reads as empty.
  *
  * @since 0.1.0
- * @category constructors
+ * @category constants
  */
 export const noop: RetryStatsService = internal.noop
 
@@ -724,7 +725,7 @@ export const layerNoop: Layer.Layer<RetryStats> = Layer.succeed(RetryStats, inte
  * The current store's published state, folded up to now: everything recorded so far.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(RetryStats, (stats) => stats.snapshot)
 
@@ -733,7 +734,7 @@ export const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(RetryStats, (sta
  * a bucket closed (by `Clock`), whether or not anything was recorded.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const changes: Stream.Stream<Snapshot> = Stream.unwrap(Effect.map(RetryStats, (stats) => stats.changes))
 
@@ -744,7 +745,7 @@ export const changes: Stream.Stream<Snapshot> = Stream.unwrap(Effect.map(RetrySt
  * publishes a new snapshot. Never fails.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const flush: Effect.Effect<void> = Effect.flatMap(RetryStats, (stats) => stats.flush)
 
@@ -752,7 +753,7 @@ export const flush: Effect.Effect<void> = Effect.flatMap(RetryStats, (stats) => 
  * Counts of the current store's delivery to its sink.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const deliveryStatus: Effect.Effect<DeliveryStatus> = Effect.flatMap(
   RetryStats,
@@ -770,7 +771,7 @@ export const deliveryStatus: Effect.Effect<DeliveryStatus> = Effect.flatMap(
  * task may be named as recorded or as stored (scrubbed of secrets).
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const analyzeTaskErrors = (taskName?: string): Effect.Effect<ErrorAnalysis> =>
   Effect.flatMap(RetryStats, (stats) => stats.analyzeTaskErrors(taskName))
@@ -780,7 +781,7 @@ export const analyzeTaskErrors = (taskName?: string): Effect.Effect<ErrorAnalysi
  * What a monitoring job reads.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap(
   RetryStats,
@@ -803,7 +804,7 @@ export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap
  * combinator). What a sink already received is not touched.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours"): Effect.Effect<number> => {
   const checked = options_.olderThanMillis(olderThan)
@@ -817,7 +818,7 @@ export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours")
  * {@link RetryStatsService.errorsInWindow}.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const errorsInWindow = (window: Duration.DurationInput, taskName?: string): Effect.Effect<WindowErrorCounts> => {
   const checked = options_.windowMillis(window)
@@ -839,7 +840,7 @@ const impl = (s: Snapshot): internalSnapshot.SnapshotImpl => s as internalSnapsh
  * {@link analyzeTaskErrors} answers.
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const analyze: {
   (taskName?: string): (self: Snapshot) => ErrorAnalysis
@@ -853,7 +854,7 @@ export const analyze: {
  * The statistics as of the snapshot's `time`; what {@link getErrorStatistics} answers.
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.statistics(impl(self))
 
@@ -863,7 +864,7 @@ export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.
  * function: no effect to fail).
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const windowCounts: {
   (window: Duration.DurationInput, taskName?: string): (self: Snapshot) => WindowErrorCounts
@@ -884,7 +885,7 @@ export const windowCounts: {
  * name is first seen; a reader of a sink's storage applies it to the name it looks up.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const storedTaskName: (task: string) => string = scrubTaskName
 
@@ -894,7 +895,7 @@ export const storedTaskName: (task: string) => string = scrubTaskName
  * (when given) must be filtered out by the caller.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const analysisFromCounters = (
   taskName: string | undefined,
@@ -911,7 +912,7 @@ export const analysisFromCounters = (
  * {@link getErrorStatistics}.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const statisticsFromCounters = (
   counters: Iterable<CategoryCounters>,

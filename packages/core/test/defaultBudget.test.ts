@@ -3,7 +3,7 @@
  * bounds mass failure and leaves every isolated run exactly as its policy says.
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { ErrorCategory, StrategyTable } from "@intelligent-retry/core"
+import type { ErrorCategory } from "@intelligent-retry/core"
 import {
   DataError,
   NetworkError,
@@ -18,7 +18,10 @@ import {
 } from "@intelligent-retry/core"
 import { Clock, Duration, Effect, Fiber, Layer, Random, Ref, TestClock } from "effect"
 
-/** A task name no other test uses: the default budget is process-wide. */
+/**
+ * A task name no other test uses. The default budget keeps one set of buckets per Clock, so tests
+ * (each with its own TestClock) no longer share it; unique names keep the tests independent of that.
+ */
 let unique = 0
 const freshTask = (name: string) => `${name}-${++unique}-${Math.random().toString(36).slice(2)}`
 
@@ -79,6 +82,26 @@ describe("the default budget (issue 16)", () => {
       expect(yield* RetryBudget.balance(task)).toBe(50)
     }))
 
+  it.effect("the default budget keeps one set of buckets per Clock: a key drained under one is full under another", () =>
+    Effect.gen(function*() {
+      const task = freshTask("per-clock")
+      yield* massFailure(task, undefined)
+      expect(yield* RetryBudget.balance(task)).toBe(0)
+      const other = Clock.make()
+      expect(yield* RetryBudget.balance(task).pipe(Effect.withClock(other))).toBe(50)
+      // and a run under the other clock retries as its policy says: 1 + 5 attempts
+      const attempts = yield* Ref.make(0)
+      yield* Ref.update(attempts, (n) => n + 1).pipe(
+        Effect.zipRight(Effect.fail(new NetworkError({ message: "reset" }))),
+        withIntelligentRetry({ task }),
+        Effect.exit,
+        Effect.withClock(other)
+      )
+      expect(yield* Ref.get(attempts)).toBe(6)
+      // the drained buckets of this test's clock are untouched
+      expect(yield* RetryBudget.balance(task)).toBe(0)
+    }))
+
   it.effect("RetryBudget.balance works on a budget the library did not make", () =>
     Effect.gen(function*() {
       const budget: RetryBudget.RetryBudgetService = {
@@ -103,7 +126,7 @@ const errorOf: Record<ErrorCategory, () => unknown> = {
 
 /** The times of every attempt of one always-failing run, under TestClock. */
 const attemptTimes = (
-  table: StrategyTable,
+  table: Strategies.StrategyTable,
   category: ErrorCategory,
   layer: Layer.Layer<RetryBudget.RetryBudget, unknown> | undefined
 ) =>
@@ -125,7 +148,7 @@ const attemptTimes = (
 
 describe("isolated runs are exactly as the guide says under the default budget (issue 16)", () => {
   const presets = Object.entries(Strategies.presets).map(([name, preset]) =>
-    [name, { ...Strategies.defaults, ...preset } as StrategyTable] as const
+    [name, { ...Strategies.defaults, ...preset } as Strategies.StrategyTable] as const
   )
   for (const [name, table] of presets) {
     it.effect(`${name}: every category's waits and retries unchanged`, () =>
@@ -151,7 +174,7 @@ describe("isolated runs are exactly as the guide says under the default budget (
   it.effect("the worst isolated run, every category's retries in one run, is never refused", () =>
     Effect.gen(function*() {
       const categories = ["network_error", "api_rate_limit", "system_error", "temporary_error"] as const
-      const table = { ...Strategies.defaults, ...Strategies.tracking } as StrategyTable
+      const table = { ...Strategies.defaults, ...Strategies.tracking } as Strategies.StrategyTable
       const script = categories.flatMap((c) => Array.from({ length: table[c].maxRetries }, () => c))
       const attempts = yield* Ref.make(0)
       const run = Effect.flatMap(

@@ -22,13 +22,8 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type {
-  CircuitBreaker as CoreCircuitBreaker,
-  Classifier,
-  FailureInfo,
-  RetryInfo,
-  StrategyTableInput
-} from "@intelligent-retry/core"
+import type { IntelligentRetry, Strategies } from "@intelligent-retry/core"
+import type { CircuitBreaker as CoreCircuitBreaker, Classifier } from "@intelligent-retry/core"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as idempotency from "./internal/idempotency.js"
@@ -65,21 +60,21 @@ export interface Options<E> {
    * `undefined` falls back to {@link sanitizePath}. Ignored when `task` is given.
    */
   readonly route?: ((request: HttpClientRequest.HttpClientRequest) => string | undefined) | undefined
-  /** A full or partial strategy table, laid over the current `RetryStrategies`. */
-  readonly strategies?: StrategyTableInput | undefined
-  /** A classification rule tried before the current `RetryClassifier`; `undefined` defers. */
+  /** A full or partial strategy table, laid over the current `Strategies.Strategies`. */
+  readonly strategies?: Strategies.StrategyTableInput | undefined
+  /** A classification rule tried before the current `Classifier.Classifier`; `undefined` defers. */
   readonly classify?: Classifier.ClassifyFn<E | HttpClientError.HttpClientError> | undefined
   /** Called before each wait, with the request. Failures are logged and ignored. */
   readonly onRetry?:
     | ((
-      info: RetryInfo<E | HttpClientError.HttpClientError>,
+      info: IntelligentRetry.RetryInfo<E | HttpClientError.HttpClientError>,
       request: HttpClientRequest.HttpClientRequest
     ) => Effect.Effect<unknown, unknown>)
     | undefined
   /** Called when a request gives up, with the request. Failures are logged and ignored. */
   readonly onFailure?:
     | ((
-      info: FailureInfo<E | HttpClientError.HttpClientError>,
+      info: IntelligentRetry.FailureInfo<E | HttpClientError.HttpClientError>,
       request: HttpClientRequest.HttpClientRequest
     ) => Effect.Effect<unknown, unknown>)
     | undefined
@@ -103,6 +98,15 @@ export interface Options<E> {
    * budget of another.
    */
   readonly budgetKey?: string | ((request: HttpClientRequest.HttpClientRequest) => string) | undefined
+  /**
+   * Shared cool-downs per budget key (the host by default): after a server hint (a 429 or 503 with
+   * `Retry-After`, a rate-limit reset) seen by any request to a host, the other requests to that
+   * host do not send an attempt before the hint expires; they wait for it (see core's
+   * `RetryCooldown`). Holds live in the current `RetryCooldown` registry: by default one in the
+   * process, or a fleet's under `RedisRetry.layer`. `false`: a request is held only under a
+   * `RetryCooldown` or `RedisRetry` layer. Default: `true`.
+   */
+  readonly cooldown?: boolean | undefined
   /**
    * Treat a non-2xx response as a `ResponseError` of reason `StatusCode`, classified by status.
    * With `false`, responses pass through whatever their status, and only failures of the
@@ -138,7 +142,8 @@ export interface CircuitBreakerOptions extends Omit<CoreCircuitBreaker.CircuitBr
  * **Details**
  *
  * Each request is one retry run: its task is the method and route, its budget key the host, and
- * its statistics go to the current `RetryStats`. The first attempt's success costs one task
+ * its statistics go to the current `RetryStats`. Requests to a host share its cool-downs: after one
+ * receives a server hint, the others wait for it to expire before they send (option `cooldown`). The first attempt's success costs one task
  * name and nothing else. Before each retry, the body of the failed response is discarded (at
  * most 64 KiB read, so the connection can be reused).
  *
@@ -181,7 +186,7 @@ export const withIntelligentRetry: {
  * methods of RFC 9110 §9.2.2.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category constants
  */
 export const idempotentMethods: ReadonlySet<string> = idempotency.idempotentMethods
 
@@ -202,7 +207,7 @@ export const idempotentMethods: ReadonlySet<string> = idempotency.idempotentMeth
  * ```
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const isIdempotent: (request: HttpClientRequest.HttpClientRequest) => boolean = idempotency.isIdempotent
 
@@ -211,7 +216,7 @@ export const isIdempotent: (request: HttpClientRequest.HttpClientRequest) => boo
  * stream. A request that is not replayable is never retried.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const isReplayable: (request: HttpClientRequest.HttpClientRequest) => boolean = idempotency.isReplayable
 
@@ -221,7 +226,7 @@ export const isReplayable: (request: HttpClientRequest.HttpClientRequest) => boo
  * `UND_ERR_CONNECT_TIMEOUT`.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category constants
  */
 export const connectFailureCodes: ReadonlySet<string> = idempotency.connectFailureCodes
 
@@ -239,7 +244,7 @@ export const connectFailureCodes: ReadonlySet<string> = idempotency.connectFailu
  * ```
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const cannotHaveReachedServer: (error: unknown) => boolean = idempotency.cannotHaveReachedServer
 
@@ -258,7 +263,7 @@ export const cannotHaveReachedServer: (error: unknown) => boolean = idempotency.
  * ```
  *
  * @since 0.1.0
- * @category task names
+ * @category getters
  */
 export const sanitizePath: (url: string) => string = route.sanitizePath
 
@@ -267,6 +272,6 @@ export const sanitizePath: (url: string) => string = route.sanitizePath
  * `GET /track/:id`.
  *
  * @since 0.1.0
- * @category task names
+ * @category getters
  */
 export const defaultTask: (request: HttpClientRequest.HttpClientRequest) => string = route.defaultTask

@@ -20,8 +20,7 @@
  *
  * @example
  * ```ts
- * import { LibsqlClient } from "@effect/sql-libsql"
- * import { Effect, Layer } from "effect"
+ *  * import { Effect, Layer } from "effect"
  * import { RetryStats } from "@intelligent-retry/core"
  * import { SqlRetryStats } from "@intelligent-retry/sql"
  *
@@ -38,7 +37,6 @@
  *
  * @since 0.1.0
  */
-import { LibsqlClient } from "@effect/sql-libsql"
 import type { MigrationError } from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -199,7 +197,7 @@ export const layerSqlite = (
   const wal = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => internal.retryBusy(sql`PRAGMA journal_mode = WAL`))
   )
-  const client = LibsqlClient.layer({ url: pathToFileURL(path.resolve(filename)).href })
+  const client = internal.sqliteClient(pathToFileURL(path.resolve(filename)).href)
   return layer(rest).pipe(Layer.provide(wal), Layer.provide(client))
 }
 
@@ -208,7 +206,7 @@ export const layerSqlite = (
  * suggestion rules over every row in the database. The window starts at the earliest minute held.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const analyzeTaskErrors = (
   taskName?: string
@@ -220,7 +218,7 @@ export const analyzeTaskErrors = (
  * database, with the 200 most recent samples.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const getErrorStatistics: Effect.Effect<RetryStats.ErrorStatistics, SqlError, SqlClient.SqlClient> = Effect
   .flatMap(SqlRetryStatsTables, (tables) => internal.statistics(tables, 200))
@@ -289,7 +287,7 @@ export const SampleRow = internal.SampleRow
  * rules. An outcome this version does not know is skipped.
  *
  * @since 0.1.0
- * @category reading
+ * @category getters
  */
 export const countersFromRows: (
   minutes: Iterable<MinuteRowCounts>,
@@ -302,7 +300,7 @@ export const countersFromRows: (
  * `InvalidPolicyError` naming it, as {@link RetryStats.errorsInWindow} does.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const errorsInWindow = (
   window: Duration.DurationInput,
@@ -324,7 +322,7 @@ export const errorsInWindow = (
  * negative or NaN `olderThan` makes the effect die with an `InvalidPolicyError` naming it.
  *
  * @since 0.1.0
- * @category cleanup
+ * @category accessors
  */
 export const cleanupOldErrors = (
   olderThan: Duration.DurationInput

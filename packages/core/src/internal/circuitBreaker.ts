@@ -27,13 +27,13 @@ import type {
   Transition
 } from "../CircuitBreaker.js"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
-import { RetryClassifier } from "../Classifier.js"
+import { Classifier } from "../Classifier.js"
 import { ErrorCategory } from "../ErrorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import { RetryStats } from "../RetryStats.js"
 import { classifyWith } from "./classifier.js"
-import { PREFIX } from "./metrics.js"
+import { OVERFLOW_LABEL, PREFIX } from "./metrics.js"
 import { show } from "./policy.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { durationMillis, invalid, unknownOption } from "./validate.js"
@@ -444,16 +444,14 @@ export const closesCounter = Metric.counter(`${PREFIX}circuit_closes_total`, {
   incremental: true
 })
 
-/** Distinct `key` labels per process; later keys share {@link OVERFLOW_KEY_LABEL}. @internal */
+/** Distinct `key` labels per process; later keys share the overflow marker `"<overflow>"`. @internal */
 export const MAX_METRIC_KEYS = 1_000
-/** @internal */
-export const OVERFLOW_KEY_LABEL = "<overflow>"
 
 const labelled = new Set<string>()
 
 const metricKey = (key: string): string => {
   if (labelled.has(key)) return key
-  if (labelled.size >= MAX_METRIC_KEYS) return OVERFLOW_KEY_LABEL
+  if (labelled.size >= MAX_METRIC_KEYS) return OVERFLOW_LABEL
   labelled.add(key)
   return key
 }
@@ -494,7 +492,7 @@ export const failureResult = (cause: Cause.Cause<unknown>, context: Context.Cont
   if (Option.isNone(failure)) return Cause.isInterruptedOnly(cause) ? "interrupted" : "neutral"
   // a hand-off is not an end: the run resumes elsewhere, later
   if (isRetryHandoff(failure.value)) return "neutral"
-  const category = classifyWith(failure.value, Context.get(context, RetryClassifier))
+  const category = classifyWith(failure.value, Context.get(context, Classifier))
   return counted.has(category) ? "failure" : "neutral"
 }
 

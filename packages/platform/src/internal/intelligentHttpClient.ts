@@ -9,17 +9,11 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type {
-  Classifier as ClassifierNs,
-  FailureInfo,
-  IntelligentRetryOptions,
-  InvalidPolicyError,
-  RetryInfo,
-  StrategyTableInput
-} from "@intelligent-retry/core"
+import type { Classifier as ClassifierNs, InvalidPolicyError } from "@intelligent-retry/core"
 import {
   CircuitBreaker,
   CircuitOpenError,
+  type IntelligentRetry,
   RetryPolicy,
   Strategies,
   withCircuitBreaker,
@@ -53,7 +47,8 @@ interface Compiled<E> {
   readonly budgetKeyOf: (request: Request) => string
   readonly filterStatusOk: boolean
   readonly retryNonIdempotent: boolean
-  readonly strategies: StrategyTableInput | undefined
+  readonly cooldown: boolean
+  readonly strategies: Strategies.StrategyTableInput | undefined
   readonly classify: ClassifierNs.ClassifyFn<Errors<E>> | undefined
   readonly onRetry: Options<E>["onRetry"]
   readonly onFailure: Options<E>["onFailure"]
@@ -83,7 +78,8 @@ const optionKeys: ReadonlySet<string> = new Set([
   "retryNonIdempotent",
   "budgetKey",
   "filterStatusOk",
-  "circuitBreaker"
+  "circuitBreaker",
+  "cooldown"
 ])
 
 const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
@@ -126,6 +122,7 @@ export const compile = <E>(options: Options<E>): Either.Either<Compiled<E>, Inva
       maxAttempts,
       maxElapsed,
       callbackTimeout,
+      cooldown,
       onFailure,
       onRetry,
       retryNonIdempotent,
@@ -148,7 +145,12 @@ export const compile = <E>(options: Options<E>): Either.Either<Compiled<E>, Inva
     ) {
       if (!isFunctionOrUndefined(value)) return yield* fail(field, value, `must be a function, got ${show(value)}`)
     }
-    for (const [field, value] of [["retryNonIdempotent", retryNonIdempotent], ["filterStatusOk", filterStatusOk]]) {
+    for (
+      const [field, value] of [["retryNonIdempotent", retryNonIdempotent], ["filterStatusOk", filterStatusOk], [
+        "cooldown",
+        cooldown
+      ]]
+    ) {
       if (value !== undefined && typeof value !== "boolean") {
         return yield* fail(field as string, value, `must be a boolean, got ${show(value)}`)
       }
@@ -186,6 +188,8 @@ export const compile = <E>(options: Options<E>): Either.Either<Compiled<E>, Inva
       budgetKeyOf,
       filterStatusOk: filterStatusOk ?? true,
       retryNonIdempotent: retryNonIdempotent ?? false,
+      // requests to one host share its cool-downs by default (issue 16)
+      cooldown: cooldown ?? true,
       strategies,
       classify,
       onRetry,
@@ -319,21 +323,22 @@ const make = <E, R>(
     }
     const replay = replayOf(request, compiled.retryNonIdempotent)
     const { onFailure, onRetry } = compiled
-    const options: IntelligentRetryOptions<Errors<E>> = {
+    const options: IntelligentRetry.IntelligentRetryOptions<Errors<E>> = {
       task: compiled.taskOf(request),
       budgetKey: compiled.budgetKeyOf(request),
       classify: compiled.classify,
-      onRetry: (info: RetryInfo<Errors<E>>) =>
+      onRetry: (info: IntelligentRetry.RetryInfo<Errors<E>>) =>
         onRetry === undefined
           ? discardBody(info.error)
           : Effect.zipRight(discardBody(info.error), onRetry(info, request)),
       onFailure: onFailure === undefined
         ? undefined
-        : (info: FailureInfo<Errors<E>>) => onFailure(info, request),
+        : (info: IntelligentRetry.FailureInfo<Errors<E>>) => onFailure(info, request),
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
       callbackTimeout: compiled.callbackTimeout,
-      strategies: compiled.strategies
+      strategies: compiled.strategies,
+      cooldown: compiled.cooldown
     }
     const run = retry(attempt, replay === "always" ? options : { ...options, retryable: vetoes[replay] })
     const breaker = compiled.breaker

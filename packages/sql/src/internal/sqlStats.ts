@@ -4,21 +4,24 @@
  *
  * @internal
  */
+import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { InvalidPolicyError } from "@intelligent-retry/core"
 import {
-  categories,
+  Classifier,
   type ErrorCategory,
-  outcomes,
+  IntelligentRetry,
   type RetryOutcome,
   RetryPolicy,
   RetryStats
 } from "@intelligent-retry/core"
+import * as Libsql from "@libsql/client"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -188,9 +191,12 @@ const createTables = (t: Tables) =>
   })
 
 /**
- * On SQLite, sets a busy timeout on the connection the next transaction will take. libsql opens
- * its connections without one (and opens a new connection after each transaction), so a writer
- * meeting another process's write lock would fail at once with `SQLITE_BUSY`.
+ * On SQLite, sets the busy timeout of the connection the next transaction will take to zero, so a
+ * writer meeting another connection's write lock fails at once with `SQLITE_BUSY`, and
+ * {@link retryBusy} waits on Effect's clock. libsql runs statements synchronously on the event
+ * loop: a busy timeout of n ms inside the driver would stall every fiber of the process, retries
+ * included, for up to n ms per statement while another process holds the file. libsql opens a new
+ * connection after each transaction, so this is set before each one.
  *
  * @internal
  */
@@ -198,10 +204,39 @@ export const busyTimeout: Effect.Effect<void, SqlError, SqlClient.SqlClient> = E
   SqlClient.SqlClient,
   (sql) =>
     sql.onDialectOrElse({
-      sqlite: () => Effect.asVoid(sql`PRAGMA busy_timeout = 5000`),
+      sqlite: () => Effect.asVoid(sql`PRAGMA busy_timeout = 0`),
       orElse: () => Effect.void
     })
 )
+
+/**
+ * The libsql client of `layerSqlite`, on the file at `url`, whose transactions begin DEFERRED.
+ * @effect/sql-libsql begins every transaction with `BEGIN IMMEDIATE`, and when that statement
+ * fails (`SQLITE_BUSY`: another connection holds the write lock) the client keeps the permit of
+ * its one-connection semaphore: every later statement of the process waits for it forever, and
+ * statistics stop being written for good. A deferred transaction begins without a lock; its first
+ * write meets the lock instead, and fails inside the transaction, which is rolled back and gives
+ * the permit back, so {@link retryBusy} and the delivery's backoff can try again.
+ *
+ * @internal
+ */
+export const sqliteClient = (url: string): Layer.Layer<LibsqlClient.LibsqlClient | SqlClient.SqlClient> =>
+  Layer.unwrapScoped(
+    Effect.map(
+      Effect.acquireRelease(Effect.sync(() => Libsql.createClient({ url })), (sdk) => Effect.sync(() => sdk.close())),
+      (sdk) => LibsqlClient.layer({ liveClient: deferred(sdk) })
+    )
+  )
+
+const deferred = (sdk: Libsql.Client): Libsql.Client =>
+  new Proxy(sdk, {
+    get: (target, key) => {
+      if (key === "transaction") return () => target.transaction("deferred")
+      const value: unknown = Reflect.get(target, key, target)
+      // the client keeps its state in private fields: its methods must run on the client itself
+      return typeof value === "function" ? value.bind(target) : value
+    }
+  })
 
 /**
  * Creates the tables through @effect/sql's `Migrator` (its own migrations table, so an
@@ -355,8 +390,8 @@ ON CONFLICT (task, category, outcome) DO UPDATE SET runs = ${ot}.runs + excluded
   })
 
 /**
- * SQLite answers `SQLITE_BUSY` at once when another process holds the write lock (libsql opens
- * its connections without a busy timeout): such a write is tried again a few times, briefly.
+ * SQLite answers `SQLITE_BUSY` at once when another connection holds the write lock (see
+ * {@link busyTimeout}): such a write is tried again a few times, briefly, sleeping between tries.
  *
  * @internal
  */
@@ -369,11 +404,14 @@ export const isBusy = (error: unknown): boolean => {
   }
 }
 
-/** Up to 2 s of retries on a busy SQLite file, with jitter so processes do not collide again. @internal */
+/**
+ * Up to about 5 s of retries on a busy SQLite file (the wait libsql's usual busy timeout would
+ * have blocked the event loop for), with jitter so processes do not collide again. @internal
+ */
 export const retryBusy = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.retry(effect, {
     while: isBusy,
-    schedule: Schedule.intersect(Schedule.jittered(Schedule.spaced("25 millis")), Schedule.recurs(80))
+    schedule: Schedule.intersect(Schedule.jittered(Schedule.spaced("25 millis")), Schedule.recurs(200))
   })
 
 /**
@@ -434,7 +472,7 @@ ON CONFLICT (task, category, minute, outcome) DO UPDATE SET runs = ${o}.runs + e
 
 /** PostgreSQL returns BIGINT (and sums over it) as strings; SQLite returns numbers. */
 const Num = Schema.Union(Schema.Number, Schema.NumberFromString)
-const Category = Schema.Literal(...categories, "none")
+const Category = Schema.Literal(...Classifier.categories, "none")
 
 /** @internal */
 export const MinuteRow = Schema.Struct({
@@ -460,7 +498,7 @@ export const OutcomeRow = Schema.Struct({
 export const SampleRow = Schema.Struct({
   time: Num,
   task: Schema.String,
-  category: Schema.Literal(...categories),
+  category: Schema.Literal(...Classifier.categories),
   tag: Schema.String,
   message: Schema.String,
   attempt: Num
@@ -478,7 +516,7 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, rows: ReadonlyArray<unknown>,
     Effect.orDie
   )
 
-const knownOutcomes: ReadonlySet<string> = new Set(outcomes)
+const knownOutcomes: ReadonlySet<string> = new Set(IntelligentRetry.outcomes)
 
 /**
  * Counters per task and category over everything held (one task when `task` is given).
@@ -640,7 +678,7 @@ export const windowCounts = (t: Tables, windowMillis: number, task: string | und
 WHERE minute >= ${lower} AND minute <= ${index * MINUTE} ${name === undefined ? sql`` : sql`AND task = ${name}`}
 GROUP BY category`
     const decoded = yield* decode(Schema.Struct({ category: Category, failures: Num }), rows, "window")
-    const distribution = Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
+    const distribution = Object.fromEntries(Classifier.categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
     let total = 0
     for (const r of decoded) {
       if (r.category === "none") continue
