@@ -137,7 +137,9 @@ export interface RetryBudgetOptions {
 
 /**
  * The budget current for `withIntelligentRetry`, as a `Context.Reference`. Its default is a
- * process-wide budget with one bucket per key and the default configuration; `undefined`
+ * process-wide budget with one bucket per key and the default configuration, and one set of
+ * buckets per `Clock` (each test's `TestClock` starts with full buckets; the clock is read on the
+ * failure path only, a success deposits into the buckets of the clock last seen failing); `undefined`
  * ({@link layerNone}) turns budgeting off.
  *
  * @example
@@ -156,7 +158,7 @@ export interface RetryBudgetOptions {
  * @category tags
  */
 export class RetryBudget extends Context.Reference<RetryBudget>()("@intelligent-retry/core/RetryBudget", {
-  defaultValue: (): RetryBudgetService | undefined => internal.make(internal.defaultSettings, true)
+  defaultValue: (): RetryBudgetService | undefined => internal.makeDefault()
 }) {}
 
 /**

@@ -98,6 +98,15 @@ export interface Options<E> {
    */
   readonly budgetKey?: string | ((request: HttpClientRequest.HttpClientRequest) => string) | undefined
   /**
+   * Shared cool-downs per budget key (the host by default): after a server hint (a 429 or 503 with
+   * `Retry-After`, a rate-limit reset) seen by any request to a host, the other requests to that
+   * host do not send an attempt before the hint expires; they wait for it (see core's
+   * `RetryCooldown`). Holds live in the current `RetryCooldown` registry: by default one in the
+   * process, or a fleet's under `RedisRetry.layer`. `false`: a request is held only under a
+   * `RetryCooldown` or `RedisRetry` layer. Default: `true`.
+   */
+  readonly cooldown?: boolean | undefined
+  /**
    * Treat a non-2xx response as a `ResponseError` of reason `StatusCode`, classified by status.
    * With `false`, responses pass through whatever their status, and only failures of the
    * underlying client are retried. Default: `true`.
@@ -132,7 +141,8 @@ export interface CircuitBreakerOptions extends Omit<CoreCircuitBreaker.CircuitBr
  * **Details**
  *
  * Each request is one retry run: its task is the method and route, its budget key the host, and
- * its statistics go to the current `RetryStats`. The first attempt's success costs one task
+ * its statistics go to the current `RetryStats`. Requests to a host share its cool-downs: after one
+ * receives a server hint, the others wait for it to expire before they send (option `cooldown`). The first attempt's success costs one task
  * name and nothing else. Before each retry, the body of the failed response is discarded (at
  * most 64 KiB read, so the connection can be reused).
  *

@@ -203,3 +203,45 @@ export const make = (settings: Settings, keyed: boolean): Budget => {
     balance: (key) => Effect.map(Clock.currentTimeMillis, (now) => tokenBucket(key).read(now))
   }
 }
+
+/**
+ * The default budget: keyed, the default configuration, in this process, with one set of buckets
+ * per `Clock` (as the circuit breaker's and the cool-downs' default stores): in production there is
+ * one clock; each test's `TestClock` gets fresh, full buckets, so a test that drains a key never
+ * starves another.
+ *
+ * The clock is read on the failure path only (`onFailure` and `balance` are effects): a success
+ * deposits into the buckets of the clock last seen failing, with no clock lookup on the happy path.
+ * With one clock that is exact; before any failure there is nothing to deposit into (a fresh bucket
+ * is full).
+ *
+ * @internal
+ */
+export const makeDefault = (settings: Settings = defaultSettings): RetryBudgetService => {
+  const byClock = new WeakMap<Clock.Clock, Budget>()
+  let lastClock: Clock.Clock | undefined
+  let last: Budget | undefined
+  const someClock = Clock.make()
+  const forClock = (clock: Clock.Clock): Budget => {
+    if (clock === lastClock) return last!
+    let budget = byClock.get(clock)
+    if (budget === undefined) {
+      budget = make(settings, true)
+      byClock.set(clock, budget)
+    }
+    lastClock = clock
+    last = budget
+    return budget
+  }
+  return {
+    [TypeId]: TypeId,
+    unsafeOnSuccess: (key) => {
+      if (last !== undefined) last.unsafeOnSuccess(key)
+    },
+    // a caller with no clock at hand: the buckets of the clock last seen
+    unsafeOnFailure: (key, failure) => (last ?? forClock(someClock)).unsafeOnFailure(key, failure),
+    onFailure: (key, failure) =>
+      Effect.clockWith((clock) => Effect.succeed(forClock(clock).unsafeOnFailure(key, failure))),
+    balance: (key) => Effect.clockWith((clock) => forClock(clock).balance(key))
+  }
+}

@@ -46,6 +46,7 @@ interface Compiled<E> {
   readonly budgetKeyOf: (request: Request) => string
   readonly filterStatusOk: boolean
   readonly retryNonIdempotent: boolean
+  readonly cooldown: boolean
   readonly strategies: Strategies.StrategyTableInput | undefined
   readonly classify: ClassifierNs.ClassifyFn<Errors<E>> | undefined
   readonly onRetry: Options<E>["onRetry"]
@@ -76,7 +77,8 @@ const optionKeys: ReadonlySet<string> = new Set([
   "retryNonIdempotent",
   "budgetKey",
   "filterStatusOk",
-  "circuitBreaker"
+  "circuitBreaker",
+  "cooldown"
 ])
 
 const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
@@ -121,6 +123,7 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     maxAttempts,
     maxElapsed,
     callbackTimeout,
+    cooldown,
     onFailure,
     onRetry,
     retryNonIdempotent,
@@ -143,7 +146,12 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
   ) {
     if (!isFunctionOrUndefined(value)) throw invalid(field, value, `must be a function, got ${show(value)}`)
   }
-  for (const [field, value] of [["retryNonIdempotent", retryNonIdempotent], ["filterStatusOk", filterStatusOk]]) {
+  for (
+    const [field, value] of [["retryNonIdempotent", retryNonIdempotent], ["filterStatusOk", filterStatusOk], [
+      "cooldown",
+      cooldown
+    ]]
+  ) {
     if (value !== undefined && typeof value !== "boolean") {
       throw invalid(field as string, value, `must be a boolean, got ${show(value)}`)
     }
@@ -179,6 +187,8 @@ export const compile = <E>(options: Options<E>): Compiled<E> => {
     budgetKeyOf,
     filterStatusOk: filterStatusOk ?? true,
     retryNonIdempotent: retryNonIdempotent ?? false,
+    // requests to one host share its cool-downs by default (issue 16)
+    cooldown: cooldown ?? true,
     strategies,
     classify,
     onRetry,
@@ -322,7 +332,8 @@ const make = <E, R>(
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
       callbackTimeout: compiled.callbackTimeout,
-      strategies: compiled.strategies
+      strategies: compiled.strategies,
+      cooldown: compiled.cooldown
     }
     const run = retry(attempt, replay === "always" ? options : { ...options, retryable: vetoes[replay] })
     const breaker = compiled.breaker

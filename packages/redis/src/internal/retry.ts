@@ -150,7 +150,7 @@ export const make = (
         const [key, remaining] = JSON.parse(message) as [unknown, unknown]
         if (typeof key !== "string" || typeof remaining !== "number" || !(remaining > 0 && remaining < 2 ** 31)) return
         const now = clock.unsafeCurrentTimeMillis()
-        registry.unsafeHold(key, now + remaining, now)
+        registry.unsafeHold(key, now + remaining, now, clock)
       } catch {
         // not ours: ignored
       }
@@ -165,8 +165,8 @@ export const make = (
       [RetryCooldown.TypeId]: RetryCooldown.TypeId,
       optIn: true,
       unsafeUntil: registry.unsafeUntil,
-      unsafeHold: (key, until, now) => {
-        registry.unsafeHold(key, until, now)
+      unsafeHold: (key, until, now, runClock) => {
+        registry.unsafeHold(key, until, now, runClock)
         // fire and forget: the failure path must not wait on Redis
         redis.publish(channel, JSON.stringify([key, until - now])).catch(() => {
           cooldownGuard.count++
