@@ -84,7 +84,7 @@ export interface Options<E> {
   readonly maxElapsed?: Duration.DurationInput | undefined
   /**
    * How long `onRetry` or `onFailure` may run before it is interrupted (logged; the request goes
-   * on). Default: core's, 5 seconds. See `IntelligentRetryOptions.callbackTimeout`.
+   * on). Default: core's, 5 seconds. See `IntelligentRetry.IntelligentRetryOptions.callbackTimeout`.
    */
   readonly callbackTimeout?: Duration.DurationInput | undefined
   /**
