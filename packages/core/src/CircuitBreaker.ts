@@ -39,9 +39,6 @@ import * as internal from "./internal/circuitBreaker.js"
 import type { CircuitOpenError } from "./RetryErrors.js"
 import type { InvalidPolicyError } from "./RetryPolicy.js"
 
-/** @since 0.1.0 */
-export { CircuitOpenError, isCircuitOpenError } from "./RetryErrors.js"
-
 /**
  * The identifier of breaker stores.
  *
