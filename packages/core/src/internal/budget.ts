@@ -5,6 +5,7 @@
  * @internal
  */
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ErrorCategory } from "../ErrorCategory.js"
@@ -257,3 +258,12 @@ export const makeDefault = (settings: Settings = defaultSettings): RetryBudgetSe
     balance: (key) => Effect.clockWith((clock) => forClock(clock).balance(key))
   }
 }
+
+/**
+ * The tag behind `RetryBudget.RetryBudget`, kept in the declarations: the public one refers to it.
+ *
+ * @since 0.1.0
+ */
+export class RetryBudgetTag extends Context.Reference<RetryBudgetTag>()("@intelligent-retry/core/RetryBudget", {
+  defaultValue: (): RetryBudgetService | undefined => makeDefault()
+}) {}

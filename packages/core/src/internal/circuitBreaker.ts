@@ -27,14 +27,14 @@ import type {
   Transition
 } from "../CircuitBreaker.js"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
-import { Classifier } from "../Classifier.js"
-import { RetryStats } from "../RetryStats.js"
+import { ClassifierTag as Classifier } from "./classifier.js"
 import { classifyWith } from "./classifier.js"
 import { ErrorCategory } from "./errorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "./errors.js"
 import { OVERFLOW_LABEL, PREFIX } from "./metrics.js"
 import { show } from "./policy.js"
 import { RetryOutcome } from "./retryOutcome.js"
+import { RetryStatsTag as RetryStats } from "./stats/store.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { durationMillis, invalid, unknownOption } from "./validate.js"
 

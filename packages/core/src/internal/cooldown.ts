@@ -5,6 +5,7 @@
  * @internal
  */
 import type * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import type * as RetryCooldown from "../RetryCooldown.js"
 import type { RetryCooldownService } from "../RetryCooldown.js"
 
@@ -92,3 +93,12 @@ export const makeDefault = (): RetryCooldownService => {
     return holds
   })
 }
+
+/**
+ * The tag behind `RetryCooldown.RetryCooldown`, kept in the declarations: the public one refers to it.
+ *
+ * @since 0.1.0
+ */
+export class RetryCooldownTag extends Context.Reference<RetryCooldownTag>()("@intelligent-retry/core/RetryCooldown", {
+  defaultValue: (): RetryCooldownService => makeDefault()
+}) {}

@@ -12,6 +12,7 @@
  *
  * @internal
  */
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -520,6 +521,16 @@ export const unsafeMake = (options?: StoreOptions): MemoryStore =>
  */
 export const globalStore = (): MemoryStore =>
   globalValue(Symbol.for("@intelligent-retry/core/RetryStats/globalStore"), () => unsafeMake())
+
+/**
+ * The tag behind `RetryStats.RetryStats`, kept in the declarations: the public one refers to it.
+ * Its default is the process-wide store.
+ *
+ * @since 0.1.0
+ */
+export class RetryStatsTag extends Context.Reference<RetryStatsTag>()("@intelligent-retry/core/RetryStats", {
+  defaultValue: (): RetryStatsService => globalStore()
+}) {}
 
 // -----------------------------------------------------------------------------
 // no-op store
