@@ -262,7 +262,8 @@ export const metrics: {
 } = { opens: internal.opensCounter, halfOpens: internal.halfOpensCounter, closes: internal.closesCounter }
 
 /**
- * An in-process store of its own, holding at most `maxKeys` breakers (default 10,000).
+ * An in-process store of its own, holding at most `maxKeys` breakers (default 10,000). Throws an
+ * `InvalidPolicyError` unless `maxKeys` is an integer ≥ 1.
  *
  * @since 0.1.0
  * @category constructors
@@ -299,12 +300,13 @@ export const settings: (
 
 /**
  * The in-process state machine of one key, for stores that keep part of their state locally
- * (the Redis store counts failures locally and shares only the open state).
+ * (the Redis store counts failures locally and shares only the open state). Throws an
+ * `InvalidPolicyError` unless `maxKeys` is an integer ≥ 1 (default 10,000).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeCircuits = (maxKeys?: number): Circuits => new internal.Circuits(maxKeys ?? defaults.maxKeys)
+export const makeCircuits = (maxKeys?: number): Circuits => new internal.Circuits(internal.checkedMaxKeys(maxKeys))
 
 /**
  * Breakers of one in-process store, per key.

@@ -47,6 +47,7 @@ export {
   isErrorCategory
 } from "./ErrorCategory.js"
 import * as Context from "effect/Context"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type { ErrorCategory } from "./ErrorCategory.js"
 import { isErrorCategory } from "./ErrorCategory.js"
@@ -54,6 +55,7 @@ import * as internal from "./internal/classifier.js"
 import * as http from "./internal/http.js"
 import { show } from "./internal/policy.js"
 import { call } from "./internal/safe.js"
+import { fail, type InvalidPolicyError } from "./internal/validate.js"
 
 /**
  * A user's classification rule: a category, or `undefined` to defer to the built-in rules.
@@ -121,12 +123,14 @@ export interface ClassifierOptions {
  * )
  * ```
  *
- * @throws a `TypeError` naming the value when `fallback` is not a category.
+ * A `fallback` that is not a category fails the layer with an `InvalidPolicyError` naming it and
+ * the value.
+ *
  * @since 0.2.0
  * @category layers
  */
-export const layer = (options: ClassifierOptions): Layer.Layer<Classifier> =>
-  Layer.succeed(Classifier, validate(options))
+export const layer = (options: ClassifierOptions): Layer.Layer<Classifier, InvalidPolicyError> =>
+  Layer.effect(Classifier, validateOptions(options))
 
 /**
  * The classifier `withIntelligentRetry` uses when a run gives none of its own, as a
@@ -149,14 +153,10 @@ export class Classifier extends Context.Reference<Classifier>()("@intelligent-re
   static readonly layer: typeof layer = layer
 }
 
-const validate = (options: ClassifierOptions): ClassifierOptions => {
-  if (options.fallback !== undefined && !isErrorCategory(options.fallback)) {
-    throw new TypeError(
-      `Expected \`fallback\` to be one of the six error categories, got ${show(options.fallback)}`
-    )
-  }
-  return options
-}
+const validateOptions = (options: ClassifierOptions): Either.Either<ClassifierOptions, InvalidPolicyError> =>
+  options.fallback !== undefined && !isErrorCategory(options.fallback)
+    ? fail("fallback", options.fallback, `must be one of the six error categories, got ${show(options.fallback)}`)
+    : Either.right(options)
 
 /**
  * The category of any value. Never throws.

@@ -32,8 +32,9 @@ import * as route from "./internal/route.js"
 
 /**
  * Options of {@link withIntelligentRetry}. All optional. They are validated once, when the
- * transform is applied: an invalid option throws an `InvalidPolicyError` naming the option and
- * the value.
+ * transform is applied; applying it never throws: with an invalid option, every request of the
+ * client dies with an `InvalidPolicyError` naming the option and the value (as the core
+ * combinator's runs do).
  *
  * The callbacks see the client's errors plus the `HttpClientError`s this transform adds (the
  * `ResponseError` of a non-2xx status, the `RequestError` of a timeout).
@@ -164,7 +165,9 @@ export interface CircuitBreakerOptions extends Omit<CoreCircuitBreaker.CircuitBr
  * }).pipe(Effect.provide(FetchHttpClient.layer))
  * ```
  *
- * @throws an `InvalidPolicyError` naming the option and the value, for invalid options.
+ * Never throws: with an invalid option (see {@link Options}), every request of the client dies
+ * with an `InvalidPolicyError` naming the option and the value.
+ *
  * @since 0.1.0
  * @category combinators
  */

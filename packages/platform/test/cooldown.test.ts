@@ -3,9 +3,9 @@
  * its budget (the host), and `cooldown: false` turns that off. Virtual time, a fake client.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { RetryCooldown } from "@intelligent-retry/core"
+import { InvalidPolicyError, RetryCooldown } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
-import { Effect, Fiber, Random, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Random, TestClock } from "effect"
 import { fakeClient } from "./utils/fake.js"
 
 /** Three requests: A to host H gets a 429 with Retry-After: 2 at 0; B to H and C to another host start at 500. */
@@ -61,10 +61,14 @@ describe("shared cool-downs per host", () => {
       ])
     }))
 
-  it("cooldown must be a boolean", () => {
+  it("cooldown must be a boolean: every request dies with an InvalidPolicyError naming it", () => {
     const { client } = fakeClient([])
-    expect(() => client.pipe(IntelligentHttpClient.withIntelligentRetry({ cooldown: "yes" as any }))).toThrow(
-      /Invalid cooldown: must be a boolean, got "yes"/
-    )
+    // applying never throws
+    const transformed = client.pipe(IntelligentHttpClient.withIntelligentRetry({ cooldown: "yes" as any }))
+    const exit = Effect.runSyncExit(transformed.get("https://carrier.example/track/1"))
+    expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+    const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+    expect(error).toBeInstanceOf(InvalidPolicyError)
+    expect((error as InvalidPolicyError).message).toBe(`Invalid cooldown: must be a boolean, got "yes"`)
   })
 })

@@ -16,7 +16,7 @@ import { OVERFLOW_LABEL } from "./metrics.js"
 import { show } from "./policy.js"
 import { get, isObjectLike } from "./safe.js"
 import type { InvalidPolicyError } from "./validate.js"
-import { invalid } from "./validate.js"
+import { invalid, unknownOption } from "./validate.js"
 
 /** @internal */
 export const TypeId: RetryBudget.TypeId = Symbol.for("@intelligent-retry/core/RetryBudget") as RetryBudget.TypeId
@@ -71,11 +71,23 @@ const finite = (field: string, value: unknown, min: number, strict: boolean) =>
     ? undefined
     : invalid(field, value, `must be a finite number ${strict ? ">" : "≥"} ${min}, got ${show(value)}`)
 
+const budgetKeys: ReadonlySet<string> = new Set([
+  "maxTokens",
+  "tokenRatio",
+  "costs",
+  "hintedCost",
+  "contentionCost",
+  "refillPerSecond",
+  "maxKeys"
+])
+
 /** @internal */
 export const validate = (options: RetryBudgetOptions): Either.Either<Settings, InvalidPolicyError> => {
   if (typeof options !== "object" || options === null) {
     return Either.left(invalid("budget", options, `must be an object of budget options, got ${show(options)}`))
   }
+  const unknown = unknownOption(options, budgetKeys, "RetryBudget", "budget")
+  if (unknown !== undefined) return Either.left(unknown)
   const maxTokens = options.maxTokens ?? budgetDefaults.maxTokens
   const tokenRatio = options.tokenRatio ?? budgetDefaults.tokenRatio
   const hintedCost = options.hintedCost ?? budgetDefaults.hintedCost

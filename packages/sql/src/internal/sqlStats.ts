@@ -8,24 +8,114 @@ import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { InvalidPolicyError } from "@intelligent-retry/core"
 import {
   Classifier,
   type ErrorCategory,
   IntelligentRetry,
   type RetryOutcome,
+  RetryPolicy,
   RetryStats
 } from "@intelligent-retry/core"
 import * as Libsql from "@libsql/client"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type { MinuteRowCounts, OutcomeRowCounts, Tables } from "../SqlRetryStats.js"
+import type { MinuteRowCounts, Options, OutcomeRowCounts, Tables } from "../SqlRetryStats.js"
 
 /** The width of a bucket in the database: one minute, whatever the process. @internal */
 export const MINUTE = 60_000
+
+/** The default table prefix. @internal */
+export const DEFAULT_PREFIX = "intelligent_retry_"
+
+/** Rows deleted per statement by the cleanup. @internal */
+export const CLEANUP_BATCH = 10_000
+
+const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
+
+/** The keys of `SqlRetryStats.Options`: the store's (but `bucketWidth`), delivery's, `tablePrefix`. */
+const optionKeys: ReadonlySet<keyof Options> = new Set<keyof Options>([
+  "sampleSize",
+  "maxTasks",
+  "maxMetricTasks",
+  "retention",
+  "metrics",
+  "maxPending",
+  "batchSize",
+  "retryBase",
+  "retryMax",
+  "writeTimeout",
+  "tablePrefix"
+])
+
+/**
+ * Checks what the sql package owns in its options (the table prefix; no `bucketWidth`; no unknown
+ * key), leaving the store's and delivery's values to `RetryStats.makeWithSink`.
+ *
+ * @internal
+ */
+export const validateOptions = (
+  options: Options | undefined,
+  what: string
+): Either.Either<{ readonly tables: Tables; readonly rest: Omit<Options, "tablePrefix"> }, InvalidPolicyError> => {
+  if (options === undefined) return Either.right({ tables: tablesOf(DEFAULT_PREFIX), rest: {} })
+  if (typeof options !== "object" || options === null) {
+    return Either.left(
+      RetryPolicy.invalid("options", options, `must be an object, got ${RetryPolicy.describe(options)}`)
+    )
+  }
+  if ("bucketWidth" in options) {
+    const value = (options as { readonly bucketWidth?: unknown }).bucketWidth
+    return Either.left(
+      RetryPolicy.invalid(
+        "bucketWidth",
+        value,
+        `cannot be set: the database keeps one-minute buckets, got ${RetryPolicy.describe(value)}`
+      )
+    )
+  }
+  const unknown = RetryPolicy.unknownOption(options, optionKeys, what)
+  if (unknown !== undefined) return Either.left(unknown)
+  const { tablePrefix, ...rest } = options
+  const prefix = tablePrefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
+    return Either.left(
+      RetryPolicy.invalid(
+        "tablePrefix",
+        prefix,
+        `must be letters, digits and _ (at most 41, not starting with a digit), got ${RetryPolicy.describe(prefix)}`
+      )
+    )
+  }
+  return Either.right({ tables: tablesOf(prefix), rest })
+}
+
+/**
+ * Checks the options of `layerSqlite`: a non-empty `filename`, and the rest as `validateOptions`.
+ *
+ * @internal
+ */
+export const validateFilename = (
+  options: Options & { readonly filename: string }
+): Either.Either<{ readonly filename: string; readonly rest: Options }, InvalidPolicyError> => {
+  if (typeof options !== "object" || options === null) {
+    return Either.left(
+      RetryPolicy.invalid("options", options, `must be an object, got ${RetryPolicy.describe(options)}`)
+    )
+  }
+  const { filename, ...rest } = options
+  if (typeof filename !== "string" || filename.length === 0) {
+    return Either.left(
+      RetryPolicy.invalid("filename", filename, `must be a non-empty string, got ${RetryPolicy.describe(filename)}`)
+    )
+  }
+  return Either.right({ filename, rest })
+}
 
 /** @internal */
 export const tablesOf = (prefix: string): Tables => ({
