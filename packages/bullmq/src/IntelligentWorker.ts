@@ -27,7 +27,7 @@
  *
  * @since 0.1.0
  */
-import type { FailureOutcome, HandoffOptions } from "@intelligent-retry/core"
+import type { IntelligentRetry } from "@intelligent-retry/core"
 import type { Job } from "bullmq"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
@@ -81,7 +81,7 @@ export const AFTER_MARGIN: Duration.Duration = internal.AFTER_MARGIN
  * @since 0.1.0
  * @category models
  */
-export interface ProcessorOptions<E, R> extends Omit<HandoffOptions<E>, "after" | "state" | "task"> {
+export interface ProcessorOptions<E, R> extends Omit<IntelligentRetry.HandoffOptions<E>, "after" | "state" | "task"> {
   /**
    * The shortest wait handed to the queue instead of slept in the worker. Default: a few seconds
    * below `lockDuration` (25 s with BullMQ's default 30 s), so a job never holds its worker for
@@ -92,7 +92,7 @@ export interface ProcessorOptions<E, R> extends Omit<HandoffOptions<E>, "after" 
   readonly lockDuration?: Duration.DurationInput | undefined
   /** The task name in statistics, metrics and callbacks. Default: the job's name. */
   readonly task?: string | ((job: Job) => string) | undefined
-  /** The runtime the effects run in (its services, `RetryStats`, `RetryStrategies`…). */
+  /** The runtime the effects run in (its services, `RetryStats`, `Strategies.Strategies`…). */
   readonly runtime?: Runtime.Runtime<R> | undefined
   /**
    * A layer providing what the effects need, built once, at the first job, into a runtime that
@@ -121,7 +121,7 @@ export interface Processor<D, A> {
  * @category models
  */
 export interface Stopped {
-  readonly outcome: FailureOutcome
+  readonly outcome: IntelligentRetry.FailureOutcome
   readonly category: string
 }
 

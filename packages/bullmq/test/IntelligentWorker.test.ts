@@ -216,7 +216,7 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
   }, 30_000)
 
   it(
-    "a job picked up before its saved resumeAt is delayed again, not run; an invalid saved run is not trusted",
+    "a job picked up before its saved resumeAt is delayed again, not run; an invalid saved run, or one saved beyond the wait ceiling, is not trusted",
     async () => {
       const target = await server(() => ({ status: 200 }))
       const name = uniqueQueue("early")
@@ -242,8 +242,21 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
         path: "bad",
         [IntelligentWorker.dataKey]: { state: { ...state, version: 99 }, resumeAt: 0 }
       }, { attempts: 3 })
+      // a saved time 30 days ahead (job data is outside input) would park the job for a month
+      const far = await queue.add("track", {
+        path: "far",
+        [IntelligentWorker.dataKey]: { state, resumeAt: Date.now() + 30 * 24 * 3600_000 }
+      }, { attempts: 3 })
       await until(async () => (await stateOf(queue, early.id!)) === "completed", 15_000, () => "the early job")
       await until(async () => (await stateOf(queue, bad.id!)) === "failed", 15_000, () => "the bad job")
+      await until(async () => (await stateOf(queue, far.id!)) === "failed", 15_000, () => "the far job")
+      const parked = (await queue.getJob(far.id!))!
+      expect(parked.failedReason).toMatch(
+        new RegExp(
+          `data\\.${IntelligentWorker.dataKey}\\.resumeAt is \\d+ ms ahead, beyond the wait ceiling of 86400000 ms`
+        )
+      )
+      expect(parked.attemptsMade).toBe(1)
       expect(target.requests.map((r) => r.path)).toEqual(["early"])
       expect(target.requests[0].at).toBeGreaterThanOrEqual(resumeAt)
       const failed = (await queue.getJob(bad.id!))!

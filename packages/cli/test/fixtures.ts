@@ -9,7 +9,6 @@ import {
   PermanentError,
   RateLimitError,
   RetryBudget,
-  RetryStrategies,
   Strategies,
   TemporaryError,
   withIntelligentRetry
@@ -51,7 +50,7 @@ export const runScripts = (task: string, scripts: ReadonlyArray<ReadonlyArray<St
       call.pipe(withIntelligentRetry({ task, strategies: Strategies.scale(Strategies.tracking, SCALE) }))
     )
   }, { discard: true }).pipe(
-    Effect.provideService(RetryStrategies, Strategies.scale(Strategies.defaults, SCALE)),
+    Effect.provideService(Strategies.Strategies, Strategies.scale(Strategies.defaults, SCALE)),
     // Each script plays out as written: the process-wide default budget, drained by the failing
     // runs of earlier tests in this process, would end later runs with `budget_exhausted`.
     Effect.provide(RetryBudget.layerNone),

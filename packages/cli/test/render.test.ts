@@ -4,7 +4,7 @@
  * one is flagged (the command then exits 2).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { categories, RetryStats } from "@intelligent-retry/core"
+import { Classifier, RetryStats } from "@intelligent-retry/core"
 import { Effect } from "effect"
 import type { Fleet } from "../src/internal/fleet.js"
 import * as Report from "../src/internal/report.js"
@@ -40,7 +40,7 @@ describe("report rendering", () => {
       expect(cells).toEqual([
         "update_tracking_info",
         String(tracking.totalErrors),
-        ...categories.map((c) => String(tracking.categoryDistribution[c])),
+        ...Classifier.categories.map((c) => String(tracking.categoryDistribution[c])),
         String(tracking.retries),
         String(tracking.runs),
         String(tracking.recovered),

@@ -95,7 +95,7 @@ export type Tags<E> = E extends { readonly _tag: infer T extends string } ? T : 
 export type TagMap<E> = { readonly [K in Tags<E>]: ErrorCategory }
 
 /**
- * Options of {@link classify} and of the {@link RetryClassifier} service.
+ * Options of {@link classify} and of the {@link Classifier} service.
  *
  * @since 0.1.0
  * @category models
@@ -108,34 +108,45 @@ export interface ClassifierOptions {
 }
 
 /**
- * The classifier `withIntelligentRetry` uses when a run gives none of its own, as a
- * `Context.Reference`. Its default applies the built-in rules with `temporary_error` as fallback.
+ * Installs a classifier for every run under the layer (the {@link Classifier} tag).
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { RetryClassifier, withIntelligentRetry } from "@intelligent-retry/core"
+ * import { Classifier, withIntelligentRetry } from "@intelligent-retry/core"
  *
  * const program = Effect.fail(new Error("unknown")).pipe(
  *   withIntelligentRetry({ task: "sync" }),
- *   Effect.provide(RetryClassifier.layer({ fallback: "permanent_error" }))
+ *   Effect.provide(Classifier.layer({ fallback: "permanent_error" }))
  * )
  * ```
  *
- * @since 0.1.0
- * @category services
+ * @throws a `TypeError` naming the value when `fallback` is not a category.
+ * @since 0.2.0
+ * @category layers
  */
-export class RetryClassifier extends Context.Reference<RetryClassifier>()("@intelligent-retry/core/Classifier", {
+export const layer = (options: ClassifierOptions): Layer.Layer<Classifier> =>
+  Layer.succeed(Classifier, validate(options))
+
+/**
+ * The classifier `withIntelligentRetry` uses when a run gives none of its own, as a
+ * `Context.Reference`. Its default applies the built-in rules with `temporary_error` as fallback;
+ * {@link layer} installs another.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Classifier extends Context.Reference<Classifier>()("@intelligent-retry/core/Classifier", {
   defaultValue: (): ClassifierOptions => ({})
 }) {
   /**
-   * Installs a classifier for every run under the layer.
+   * The same function as the module's {@link layer}, kept for the deprecated root alias
+   * `RetryClassifier.layer`.
    *
-   * @throws a `TypeError` naming the value when `fallback` is not a category.
+   * @deprecated Use `Classifier.layer`.
    * @since 0.1.0
    */
-  static readonly layer = (options: ClassifierOptions): Layer.Layer<RetryClassifier> =>
-    Layer.succeed(RetryClassifier, validate(options))
+  static readonly layer: typeof layer = layer
 }
 
 const validate = (options: ClassifierOptions): ClassifierOptions => {

@@ -2,7 +2,7 @@
  * `withIntelligentRetry`: retries an effect according to what kind of failure each error is.
  *
  * At every failure the error is classified; its category picks the policy from the current
- * strategy table (`RetryStrategies`, merged with the run's `strategies` option); the category's
+ * strategy table (`Strategies.Strategies`, merged with the run's `strategies` option); the category's
  * own counter gives n, the index of this retry within the category; the policy gives the wait.
  * Server hints raise the wait. Every failed attempt, retry and outcome is recorded into the current
  * `RetryStats`.
@@ -14,8 +14,30 @@
  * every service read (strategies, classifier, statistics, configuration, budget) is a
  * `Context.Reference` with a working default.
  *
+ * The debugging aids `IntelligentRetry.strategyFor` and `IntelligentRetry.currentStrategyFor` (the guide's `get_strategy_for_error`)
+ * live here, beside the combinator whose choice they explain, and so do the outcome names a run ends
+ * with (`outcomes`, `FailureOutcome`).
+ *
  * @since 0.1.0
  */
+export {
+  /**
+   * Every outcome a run can end with, in declaration order (the order of `RetryOutcome`).
+   *
+   * @since 0.1.0
+   * @category constants
+   */
+  outcomes
+} from "./RetryOutcome.js"
+export type {
+  /**
+   * The outcomes in which the run failed: everything but `succeeded_first_try` and `recovered`.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  FailureOutcome
+} from "./RetryOutcome.js"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type { ClassifierOptions, ClassifyFn, TagMap } from "./Classifier.js"
@@ -25,7 +47,7 @@ import * as internal from "./internal/intelligentRetry.js"
 import type { RetryDecision } from "./RetryDecision.js"
 import type { RetryHandoff } from "./RetryErrors.js"
 import type { FailureOutcome } from "./RetryOutcome.js"
-import type { RetryPolicy } from "./RetryPolicy.js"
+import type { InvalidPolicyError, RetryPolicy } from "./RetryPolicy.js"
 import type { RetryState } from "./RetryState.js"
 import type { StrategyTable, StrategyTableInput } from "./Strategies.js"
 
@@ -86,9 +108,9 @@ export interface FailureInfo<E> {
 export interface IntelligentRetryOptions<E> {
   /** The name in statistics, metrics and callbacks. Default: `"default"`. */
   readonly task?: string | undefined
-  /** A full or partial table, laid over the current `RetryStrategies` for this run only. */
+  /** A full or partial table, laid over the current `Strategies.Strategies` for this run only. */
   readonly strategies?: StrategyTableInput | undefined
-  /** A classification rule tried before the current `RetryClassifier`; `undefined` defers. */
+  /** A classification rule tried before the current `Classifier.Classifier`; `undefined` defers. */
   readonly classify?: ClassifyFn<E> | undefined
   /** An exhaustive map from every `_tag` of `E` to a category; tried before `classify`. */
   readonly byTag?: TagMap<E> | undefined
@@ -240,9 +262,9 @@ export interface StrategyChoice {
  *
  * @example
  * ```ts
- * import { Strategies, strategyFor } from "@intelligent-retry/core"
+ * import { IntelligentRetry, Strategies } from "@intelligent-retry/core"
  *
- * const { category, policy } = strategyFor({ status: 429 }, Strategies.tracking)
+ * const { category, policy } = IntelligentRetry.strategyFor({ status: 429 }, Strategies.tracking)
  * // category: "api_rate_limit", policy.maxRetries: 3
  * ```
  *
@@ -256,10 +278,21 @@ export const strategyFor: (
 ) => StrategyChoice = internal.strategyFor
 
 /**
- * Like {@link strategyFor}, but with the current `RetryStrategies` and `RetryClassifier`: what a
+ * Like {@link strategyFor}, but with the current `Strategies.Strategies` and `Classifier.Classifier`: what a
  * `withIntelligentRetry` run here would do with `error`.
  *
  * @since 0.1.0
  * @category debugging
  */
 export const currentStrategyFor: (error: unknown) => Effect.Effect<StrategyChoice> = internal.currentStrategyFor
+
+/**
+ * The ceiling of every wait in the current context, in milliseconds: `RetryConfig.Settings.maxWait`
+ * (24 hours by default), validated as `withIntelligentRetry` validates it. Fails with the same
+ * `InvalidPolicyError` when the setting is not a valid ceiling. Code that stores a resumption time
+ * outside the process (a queue's delayed job) re-checks it against this when it reads it back.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const currentMaxWait: Effect.Effect<number, InvalidPolicyError> = internal.currentMaxWait

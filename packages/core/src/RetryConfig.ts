@@ -45,7 +45,7 @@ import type { ErrorCategory } from "./ErrorCategory.js"
 import * as internal from "./internal/config.js"
 import type { InvalidPolicyError } from "./RetryPolicy.js"
 import type { PresetName, StrategyTable } from "./Strategies.js"
-import { RetryStrategies } from "./Strategies.js"
+import { Strategies } from "./Strategies.js"
 
 /**
  * The monitoring settings when none are configured.
@@ -120,10 +120,10 @@ export const defaultCategories = (table: StrategyTable): ReadonlyArray<ErrorCate
 
 const layerOf = <R = never>(
   load: Effect.Effect<Resolved, InvalidPolicyError, R>
-): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError, R> =>
+): Layer.Layer<RetryConfig | Strategies, InvalidPolicyError, R> =>
   Layer.effectContext(
     Effect.map(load, (resolved) =>
-      Context.make(RetryConfig, resolved.settings).pipe(Context.add(RetryStrategies, resolved.strategies)))
+      Context.make(RetryConfig, resolved.settings).pipe(Context.add(Strategies, resolved.strategies)))
   )
 
 /**
@@ -257,14 +257,14 @@ export interface Resolved {
  * Reads the environment variables, and the settings object under `INTELLIGENT_RETRY_CONFIG`,
  * from the current `ConfigProvider` (for a custom provider: without this layer the process's
  * environment applies anyway), once, when the layer is built, and installs the settings
- * (`RetryConfig`) and the table (`Strategies.RetryStrategies`). Absent values keep the built-in
+ * (`RetryConfig`) and the table (`Strategies.Strategies`). Absent values keep the built-in
  * defaults. A malformed value fails the layer with an `InvalidPolicyError` naming the variable and
  * the value.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> = layerOf(internal.load())
+export const layer: Layer.Layer<RetryConfig | Strategies, InvalidPolicyError> = layerOf(internal.load())
 
 /**
  * Like {@link layer}, with the given settings object instead of one read under
@@ -289,7 +289,7 @@ export const layer: Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyErro
  * @since 0.1.0
  * @category layers
  */
-export const layerFromSettings = (settings: Input): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError> =>
+export const layerFromSettings = (settings: Input): Layer.Layer<RetryConfig | Strategies, InvalidPolicyError> =>
   layerOf(internal.load(Effect.suspend(() => internal.decodeSettings(settings))))
 
 /**
@@ -303,7 +303,7 @@ export const layerFromSettings = (settings: Input): Layer.Layer<RetryConfig | Re
  */
 export const layerFromJsonFile = (
   path: string
-): Layer.Layer<RetryConfig | RetryStrategies, InvalidPolicyError, FileSystem.FileSystem> =>
+): Layer.Layer<RetryConfig | Strategies, InvalidPolicyError, FileSystem.FileSystem> =>
   layerOf(internal.load(internal.readJsonFile(path)))
 
 /**

@@ -12,9 +12,9 @@
  * @example
  * ```ts
  * import { Effect, Layer } from "effect"
- * import { AlertSink, RetryMonitor } from "@intelligent-retry/core"
+ * import { RetryMonitor } from "@intelligent-retry/core"
  *
- * const pager = AlertSink.layer((alert) => Effect.logError(alert.message))
+ * const pager = RetryMonitor.AlertSink.layer((alert) => Effect.logError(alert.message))
  *
  * // check every 5 minutes, forever, in the background
  * const monitor = RetryMonitor.run({ window: "5 minutes", errorThreshold: 50 }).pipe(
@@ -174,7 +174,7 @@ const logSink: AlertSinkService = {
 
 /**
  * The alert sink, as a `Context.Reference`. Its default logs each alert as a warning with
- * Effect's logger; provide your own with {@link AlertSink.layer}.
+ * Effect's logger; provide your own with {@link RetryMonitor.AlertSink.layer}.
  *
  * @since 0.1.0
  * @category tags

@@ -1,6 +1,6 @@
 /**
  * Strategy tables: which policy each category uses. A table is a plain value, usable as
- * `withIntelligentRetry`'s `strategies` option and in `RetryStrategies.layer`. The presets carry
+ * `withIntelligentRetry`'s `strategies` option and in `Strategies.layer`. The presets carry
  * over the guide's business scenarios; see `docs/strategies.md` for the reasons behind every
  * number.
  *
@@ -312,7 +312,7 @@ const freeze = (input: object): boolean => {
  *
  * **A table is frozen once it is decoded.** The table object and each policy input in it are
  * `Object.freeze`d the first time they are decoded (by this function, `merge`,
- * `RetryStrategies.layer`, or `withIntelligentRetry`'s `strategies` option): a later
+ * `Strategies.layer`, or `withIntelligentRetry`'s `strategies` option): a later
  * `table.temporary_error = { decision: "no_retry" }` throws a `TypeError` at once in strict mode
  * (every ES module), instead of being silently ignored by the remembered decoding. To change a
  * policy, build a new table (`{ ...table, temporary_error: … }`), which is decoded afresh. A table
@@ -399,34 +399,55 @@ export const scale: {
 )
 
 /**
- * The strategy table `withIntelligentRetry` uses, as a `Context.Reference`. Its default is
- * {@link defaults}.
+ * Lays `table` over {@link defaults} for every run under the layer (the {@link Strategies} tag). An
+ * invalid table fails the layer with an `InvalidPolicyError` naming the field and the value.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { RetryStrategies, Strategies, withIntelligentRetry } from "@intelligent-retry/core"
+ * import { Strategies, withIntelligentRetry } from "@intelligent-retry/core"
  *
  * const program = Effect.fail("boom").pipe(
  *   withIntelligentRetry({ task: "track" }),
- *   Effect.provide(RetryStrategies.layer(Strategies.tracking))
+ *   Effect.provide(Strategies.layer(Strategies.tracking))
  * )
  * ```
  *
- * @since 0.1.0
- * @category services
+ * @since 0.2.0
+ * @category layers
  */
-export class RetryStrategies extends Context.Reference<RetryStrategies>()("@intelligent-retry/core/RetryStrategies", {
+export const layer = (table: StrategyTableInput): Layer.Layer<Strategies, InvalidPolicyError> =>
+  Layer.effect(Strategies, merge(defaults, table))
+
+/**
+ * The strategy table `withIntelligentRetry` uses, as a `Context.Reference`. Its default is
+ * {@link defaults}; {@link layer} lays a partial table over it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Strategies } from "@intelligent-retry/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const table = yield* Strategies.Strategies
+ *   return table.network_error.maxRetries
+ * }).pipe(Effect.provide(Strategies.layer(Strategies.tracking)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Strategies extends Context.Reference<Strategies>()("@intelligent-retry/core/RetryStrategies", {
   defaultValue: (): StrategyTable => defaults
 }) {
   /**
-   * Lays `table` over {@link defaults} for every run under the layer. An invalid table fails the
-   * layer with an `InvalidPolicyError` naming the field and the value.
+   * The same function as the module's {@link layer}, kept for the deprecated root alias
+   * `RetryStrategies.layer`.
    *
+   * @deprecated Use `Strategies.layer`.
    * @since 0.1.0
    */
-  static readonly layer = (table: StrategyTableInput): Layer.Layer<RetryStrategies, InvalidPolicyError> =>
-    Layer.effect(RetryStrategies, merge(defaults, table))
+  static readonly layer: typeof layer = layer
 }
 
 /**

@@ -3,17 +3,15 @@
  */
 
 /** @since 0.1.0 */
-export { categories, ErrorCategory } from "./ErrorCategory.js"
+export { ErrorCategory } from "./ErrorCategory.js"
 /** @since 0.1.0 */
 export { RetryDecision } from "./RetryDecision.js"
 /** @since 0.1.0 */
-export { outcomes, RetryOutcome } from "./RetryOutcome.js"
-/** @since 0.1.0 */
-export type { FailureOutcome } from "./RetryOutcome.js"
+export { RetryOutcome } from "./RetryOutcome.js"
 /** @since 0.1.0 */
 export {
+  CircuitOpenError,
   DataError,
-  isRetryHandoff,
   NetworkError,
   PermanentError,
   RateLimitError,
@@ -22,34 +20,17 @@ export {
   TemporaryError
 } from "./RetryErrors.js"
 /** @since 0.1.0 */
-export { CircuitOpenError } from "./RetryErrors.js"
-/** @since 0.1.0 */
 export { withCircuitBreaker } from "./CircuitBreaker.js"
 /** @since 0.1.0 */
-export { classify, RetryClassifier } from "./Classifier.js"
+export { classify } from "./Classifier.js"
 /** @since 0.1.0 */
 export { InvalidPolicyError } from "./RetryPolicy.js"
 /** @since 0.1.0 */
-export { RetryStrategies } from "./Strategies.js"
-/** @since 0.1.0 */
-export type { StrategyTable, StrategyTableInput } from "./Strategies.js"
-/** @since 0.1.0 */
-export { currentStrategyFor, strategyFor, withIntelligentRetry } from "./IntelligentRetry.js"
-/** @since 0.1.0 */
-export type {
-  FailureInfo,
-  HandoffOptions,
-  IntelligentRetryOptions,
-  RetryInfo,
-  StrategyChoice
-} from "./IntelligentRetry.js"
-/** @since 0.1.0 */
-export { AlertSink } from "./RetryMonitor.js"
-/** @since 0.1.0 */
-export type { AlertCode, AlertSinkService, MonitorOptions, RetryAlert } from "./RetryMonitor.js"
+export { withIntelligentRetry } from "./IntelligentRetry.js"
 
 /**
- * The classifier: `classify`, server hints and the HTTP mapping table.
+ * The classifier: `classify`, the service tag `Classifier.Classifier` and its `layer`, the
+ * categories (`categories`, `isErrorCategory`), server hints and the HTTP mapping table.
  *
  * @since 0.1.0
  */
@@ -61,13 +42,16 @@ export * as Classifier from "./Classifier.js"
  */
 export * as RetryPolicy from "./RetryPolicy.js"
 /**
- * Strategy tables, presets and named policies.
+ * Strategy tables (`StrategyTable`, `StrategyTableInput`), presets and named policies; the service
+ * tag `Strategies.Strategies` holding the current table and `Strategies.layer`.
  *
  * @since 0.1.0
  */
 export * as Strategies from "./Strategies.js"
 /**
- * The combinator module.
+ * The combinator module: `withIntelligentRetry`'s options and callbacks' types, `withHandoff`,
+ * the debugging aids `strategyFor` / `currentStrategyFor`, and the outcome names (`outcomes`,
+ * `FailureOutcome`).
  *
  * @since 0.1.0
  */
@@ -80,7 +64,8 @@ export * as IntelligentRetry from "./IntelligentRetry.js"
  */
 export * as RetryStats from "./RetryStats.js"
 /**
- * The monitor: thresholds over a window, alerts through `AlertSink`, on a `Schedule`.
+ * The monitor: thresholds over a window (`check`, `run`), alerts through the `RetryMonitor.AlertSink`
+ * service, read from the `RetryMonitor.Source` service.
  *
  * @since 0.1.0
  */
@@ -100,7 +85,8 @@ export * as RetryBudget from "./RetryBudget.js"
  */
 export * as RetryCooldown from "./RetryCooldown.js"
 /**
- * The error classes and their shared type id.
+ * The error classes, their shared type id and guards (`isRetryError`, `isRetryHandoff`,
+ * `isCircuitOpenError`).
  *
  * @since 0.1.0
  */
@@ -125,3 +111,70 @@ export * as RetryConfig from "./RetryConfig.js"
  * @since 0.1.0
  */
 export * as CircuitBreaker from "./CircuitBreaker.js"
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated root aliases
+// ---------------------------------------------------------------------------------------------
+// Earlier releases exported these five names flat, and applications (and acceptance tests) call
+// them: `RetryStrategies.layer(...)`, `RetryClassifier.layer(...)`, `strategyFor(error, table?)`,
+// `currentStrategyFor(error)`, `AlertSink.layer(...)`. They stay as aliases of the namespace
+// members: the same values, not copies, so a layer built through either name provides the same
+// tag. New code uses the namespace paths.
+
+import { Classifier as ClassifierTag } from "./Classifier.js"
+import { currentStrategyFor as currentStrategyForImpl, strategyFor as strategyForImpl } from "./IntelligentRetry.js"
+import { AlertSink as AlertSinkTag } from "./RetryMonitor.js"
+import { Strategies as StrategiesTag } from "./Strategies.js"
+
+/**
+ * @deprecated Use `Strategies.Strategies` (the tag) and `Strategies.layer`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export const RetryStrategies: typeof StrategiesTag = StrategiesTag
+/**
+ * @deprecated Use `Strategies.Strategies`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export type RetryStrategies = StrategiesTag
+
+/**
+ * @deprecated Use `Classifier.Classifier` (the tag) and `Classifier.layer`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export const RetryClassifier: typeof ClassifierTag = ClassifierTag
+/**
+ * @deprecated Use `Classifier.Classifier`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export type RetryClassifier = ClassifierTag
+
+/**
+ * @deprecated Use `IntelligentRetry.strategyFor`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export const strategyFor: typeof strategyForImpl = strategyForImpl
+
+/**
+ * @deprecated Use `IntelligentRetry.currentStrategyFor`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export const currentStrategyFor: typeof currentStrategyForImpl = currentStrategyForImpl
+
+/**
+ * @deprecated Use `RetryMonitor.AlertSink`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export const AlertSink: typeof AlertSinkTag = AlertSinkTag
+/**
+ * @deprecated Use `RetryMonitor.AlertSink`.
+ * @since 0.1.0
+ * @category deprecated
+ */
+export type AlertSink = AlertSinkTag

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   CircuitBreaker,
   CircuitOpenError,
+  Classifier,
   classify,
   DataError,
   IntelligentRetry,
@@ -10,7 +11,6 @@ import {
   PermanentError,
   RateLimitError,
   RetryBudget,
-  RetryClassifier,
   RetryStats,
   SystemError,
   TemporaryError,
@@ -261,11 +261,11 @@ describe("CircuitBreaker", () => {
       Effect.gen(function*() {
         const custom = { _tag: "Flaky" }
         yield* failures("api", custom, 5).pipe(
-          Effect.provide(RetryClassifier.layer({ classify: () => "data_error" }))
+          Effect.provide(Classifier.layer({ classify: () => "data_error" }))
         )
         expect(yield* CircuitBreaker.state("api")).toBe("closed")
         yield* failures("api", custom, 5).pipe(
-          Effect.provide(RetryClassifier.layer({ classify: () => "network_error" }))
+          Effect.provide(Classifier.layer({ classify: () => "network_error" }))
         )
         expect(yield* CircuitBreaker.state("api")).toBe("open")
       }))

@@ -2,7 +2,6 @@ import {
   type Classifier,
   NetworkError,
   RateLimitError,
-  RetryStrategies,
   Strategies,
   withIntelligentRetry
 } from "@intelligent-retry/core"
@@ -64,7 +63,7 @@ describe("withIntelligentRetry types", () => {
 
   it("presets are plain tables, usable as options and in the layer", () => {
     withIntelligentRetry(program, { strategies: Strategies.tracking })
-    expectTypeOf(RetryStrategies.layer(Strategies.screenshot)).not.toBeAny()
+    expectTypeOf(Strategies.layer(Strategies.screenshot)).not.toBeAny()
     // @ts-expect-error not a category
     withIntelligentRetry(program, { strategies: { network: { decision: "no_retry" } } })
     // @ts-expect-error not a decision

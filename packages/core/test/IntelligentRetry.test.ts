@@ -1,16 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Classifier,
   DataError,
-  type FailureInfo,
+  type IntelligentRetry,
   InvalidPolicyError,
   NetworkError,
   PermanentError,
   RateLimitError,
-  RetryClassifier,
   RetryConfig,
-  type RetryInfo,
   RetryStats,
-  RetryStrategies,
   Strategies,
   SystemError,
   TemporaryError,
@@ -119,7 +117,7 @@ describe("withIntelligentRetry: delay semantics", () => {
   it.effect("a category's maxRetries is its own: exhausting network does not consume rate-limit retries", () =>
     Effect.gen(function*() {
       const { effect, times } = scripted([net(), rate(), net(), rate(), net()])
-      const failures: Array<FailureInfo<unknown>> = []
+      const failures: Array<IntelligentRetry.FailureInfo<unknown>> = []
       yield* runVirtual(effect.pipe(withIntelligentRetry({
         strategies: {
           network_error: { decision: "retry_with_delay", maxRetries: 2, baseDelay: 10, backoffFactor: 1 },
@@ -348,7 +346,7 @@ describe("withIntelligentRetry: callbacks, interruption, layers", () => {
     Effect.gen(function*() {
       const error = rate("429", "2 seconds")
       const { effect } = scripted([error])
-      const infos: Array<RetryInfo<unknown>> = []
+      const infos: Array<IntelligentRetry.RetryInfo<unknown>> = []
       yield* runVirtual(effect.pipe(withIntelligentRetry({
         task: "update_tracking_info",
         strategies: { api_rate_limit: { decision: "retry_with_delay", maxRetries: 1, baseDelay: 1000 } },
@@ -406,11 +404,11 @@ describe("withIntelligentRetry: callbacks, interruption, layers", () => {
       expect(flipped).toBe(error)
     }))
 
-  it.effect("RetryStrategies.layer overrides the default table", () =>
+  it.effect("Strategies.layer overrides the default table", () =>
     Effect.gen(function*() {
       const { effect, times } = scripted([net(), net(), net()])
       yield* runVirtual(effect.pipe(withIntelligentRetry())).pipe(
-        Effect.provide(RetryStrategies.layer(Strategies.tracking))
+        Effect.provide(Strategies.layer(Strategies.tracking))
       )
       expect(times).toEqual([0, 5000, 15000, 35000])
     }))
@@ -420,15 +418,15 @@ describe("withIntelligentRetry: callbacks, interruption, layers", () => {
       const { effect, times } = scripted([net(), rate()])
       yield* runVirtual(effect.pipe(withIntelligentRetry({
         strategies: { network_error: { decision: "retry_with_delay", maxRetries: 1, baseDelay: 7 } }
-      }))).pipe(Effect.provide(RetryStrategies.layer(Strategies.tracking)))
+      }))).pipe(Effect.provide(Strategies.layer(Strategies.tracking)))
       expect(times).toEqual([0, 7, 7 + 300_000])
     }))
 
-  it.effect("RetryClassifier.layer sets the fallback category", () =>
+  it.effect("Classifier.layer sets the fallback category", () =>
     Effect.gen(function*() {
       const { effect, times } = scripted([new Error("unknown")])
       yield* runVirtual(withIntelligentRetry(effect)).pipe(
-        Effect.provide(RetryClassifier.layer({ fallback: "permanent_error" }))
+        Effect.provide(Classifier.layer({ fallback: "permanent_error" }))
       )
       expect(times).toEqual([0])
     }))
@@ -493,11 +491,11 @@ describe("withIntelligentRetry: invalid input", () => {
       )
     }))
 
-  it.effect("RetryStrategies.layer fails with a typed InvalidPolicyError", () =>
+  it.effect("Strategies.layer fails with a typed InvalidPolicyError", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Effect.void.pipe(
         Effect.provide(
-          RetryStrategies.layer({ temporary_error: { decision: "retry_with_backoff", baseDelay: "-5 seconds" } })
+          Strategies.layer({ temporary_error: { decision: "retry_with_backoff", baseDelay: "-5 seconds" } })
         )
       ))
       expect(error.field).toBe("strategies.temporary_error.baseDelay")

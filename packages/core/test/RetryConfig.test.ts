@@ -8,7 +8,6 @@ import {
   RetryConfig,
   RetryPolicy,
   RetryStats,
-  RetryStrategies,
   Strategies,
   SystemError,
   TemporaryError,
@@ -43,7 +42,7 @@ const withProcessEnv = (vars: Record<string, string>) => <A, E, R>(self: Effect.
   )
 
 /** The error a layer fails with when built. */
-const buildError = (layer: Layer.Layer<RetryConfig.RetryConfig | RetryStrategies, InvalidPolicyError>) =>
+const buildError = (layer: Layer.Layer<RetryConfig.RetryConfig | Strategies.Strategies, InvalidPolicyError>) =>
   Effect.flip(Effect.provide(Effect.void, layer))
 
 const net = () => new NetworkError({ message: "reset" })
@@ -293,7 +292,7 @@ describe("the settings object", () => {
     Effect.gen(function*() {
       const { times } = yield* run(many(net))
       expect(times).toEqual([0, 5000, 15_000, 35_000, 75_000])
-      const strategies = yield* RetryStrategies
+      const strategies = yield* Strategies.Strategies
       expect(strategies.system_error).toBe(Strategies.defaults.system_error)
     }).pipe(Effect.provide(RetryConfig.layerFromSettings({ DEFAULT_STRATEGY: "tracking" })), withVars({})))
 
@@ -366,7 +365,7 @@ describe("the settings object", () => {
       )
       expect(times).toEqual([0])
       expect(outcomes).toEqual(["disabled"])
-      const strategies = yield* RetryStrategies.pipe(
+      const strategies = yield* Strategies.Strategies.pipe(
         Effect.provide(RetryConfig.layerFromJsonFile(file).pipe(Layer.provide(NodeFileSystem.layer)))
       )
       expect(strategies.network_error).toBe(Strategies.tracking.network_error)
@@ -498,7 +497,7 @@ describe("precedence: environment variables > settings object > preset > built-i
 
   it.effect("layerFromSettings replaces the settings object under INTELLIGENT_RETRY_CONFIG", () =>
     Effect.gen(function*() {
-      const strategies = yield* RetryStrategies
+      const strategies = yield* Strategies.Strategies
       expect(strategies.network_error).toBe(Strategies.defaults.network_error)
     }).pipe(
       Effect.provide(RetryConfig.layerFromSettings({})),
@@ -523,7 +522,7 @@ describe("RetryConfig without a layer", () => {
         monitoring: { enabled: true, errorThreshold: 50 },
         retryLogLevel: LogLevel.Info
       })
-      expect(yield* RetryStrategies).toBe(Strategies.defaults)
+      expect(yield* Strategies.Strategies).toBe(Strategies.defaults)
       expect(Duration.toSeconds(Strategies.defaults.api_rate_limit.baseDelay)).toBe(300)
     }))
 

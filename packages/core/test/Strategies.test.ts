@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { RetryPolicy, Strategies, strategyFor } from "@intelligent-retry/core"
+import { IntelligentRetry, RetryPolicy, Strategies } from "@intelligent-retry/core"
 import { Duration, Either, pipe } from "effect"
 
 const summary = (p: RetryPolicy.RetryPolicy) => ({
@@ -87,15 +87,17 @@ describe("tables", () => {
   })
 
   it("strategyFor tells which category and policy apply", () => {
-    expect(strategyFor({ status: 429 }, Strategies.tracking)).toEqual({
+    expect(IntelligentRetry.strategyFor({ status: 429 }, Strategies.tracking)).toEqual({
       category: "api_rate_limit",
       policy: Strategies.tracking.api_rate_limit
     })
-    expect(strategyFor({ code: "ENOMEM" })).toEqual({
+    expect(IntelligentRetry.strategyFor({ code: "ENOMEM" })).toEqual({
       category: "system_error",
       policy: Strategies.defaults.system_error
     })
-    expect(strategyFor("odd", undefined, { fallback: "permanent_error" }).category).toBe("permanent_error")
+    expect(IntelligentRetry.strategyFor("odd", undefined, { fallback: "permanent_error" }).category).toBe(
+      "permanent_error"
+    )
   })
 })
 

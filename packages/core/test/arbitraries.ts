@@ -5,7 +5,7 @@ import {
   PermanentError,
   RateLimitError,
   RetryPolicy,
-  type StrategyTableInput,
+  type Strategies,
   SystemError,
   TemporaryError
 } from "@intelligent-retry/core"
@@ -50,5 +50,5 @@ export const error = fc.oneof(
 
 export const categoryOf = (e: { readonly category: ErrorCategory }) => e.category
 
-export type Table = { -readonly [K in keyof Required<StrategyTableInput>]: RetryPolicy.RetryPolicyInput }
+export type Table = { -readonly [K in keyof Required<Strategies.StrategyTableInput>]: RetryPolicy.RetryPolicyInput }
 export type AnyError = NetworkError | RateLimitError | DataError | SystemError | TemporaryError | PermanentError

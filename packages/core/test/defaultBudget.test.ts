@@ -3,7 +3,7 @@
  * bounds mass failure and leaves every isolated run exactly as its policy says.
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { ErrorCategory, StrategyTable } from "@intelligent-retry/core"
+import type { ErrorCategory } from "@intelligent-retry/core"
 import {
   DataError,
   NetworkError,
@@ -103,7 +103,7 @@ const errorOf: Record<ErrorCategory, () => unknown> = {
 
 /** The times of every attempt of one always-failing run, under TestClock. */
 const attemptTimes = (
-  table: StrategyTable,
+  table: Strategies.StrategyTable,
   category: ErrorCategory,
   layer: Layer.Layer<RetryBudget.RetryBudget, unknown> | undefined
 ) =>
@@ -125,7 +125,7 @@ const attemptTimes = (
 
 describe("isolated runs are exactly as the guide says under the default budget (issue 16)", () => {
   const presets = Object.entries(Strategies.presets).map(([name, preset]) =>
-    [name, { ...Strategies.defaults, ...preset } as StrategyTable] as const
+    [name, { ...Strategies.defaults, ...preset } as Strategies.StrategyTable] as const
   )
   for (const [name, table] of presets) {
     it.effect(`${name}: every category's waits and retries unchanged`, () =>
@@ -151,7 +151,7 @@ describe("isolated runs are exactly as the guide says under the default budget (
   it.effect("the worst isolated run, every category's retries in one run, is never refused", () =>
     Effect.gen(function*() {
       const categories = ["network_error", "api_rate_limit", "system_error", "temporary_error"] as const
-      const table = { ...Strategies.defaults, ...Strategies.tracking } as StrategyTable
+      const table = { ...Strategies.defaults, ...Strategies.tracking } as Strategies.StrategyTable
       const script = categories.flatMap((c) => Array.from({ length: table[c].maxRetries }, () => c))
       const attempts = yield* Ref.make(0)
       const run = Effect.flatMap(

@@ -4,7 +4,7 @@
  * file, CI) a plain line is printed at most once a second. Either only when something changed.
  */
 import type { ErrorCategory } from "@intelligent-retry/core"
-import { categories } from "@intelligent-retry/core"
+import { Classifier } from "@intelligent-retry/core"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
@@ -32,7 +32,7 @@ export const shortNames: Readonly<Record<ErrorCategory, string>> = {
 /** One progress line, without a line break. */
 export const render = (label: string, counts: ProgressCounts): string => {
   const width = String(counts.jobs).length
-  const failures = categories.map((c) => `${shortNames[c]} ${counts.failures[c]}`).join(" · ")
+  const failures = Classifier.categories.map((c) => `${shortNames[c]} ${counts.failures[c]}`).join(" · ")
   return `${label.padEnd(11)} ${String(counts.done).padStart(width)}/${counts.jobs} done · ` +
     `${counts.inRetry} in retry · ${counts.failed} failed │ failed attempts ${failures}`
 }

@@ -4,7 +4,7 @@
  * JSON with `--json`.
  */
 import type { ErrorCategory, RetryOutcome, RetryStats } from "@intelligent-retry/core"
-import { categories } from "@intelligent-retry/core"
+import { Classifier } from "@intelligent-retry/core"
 import * as Duration from "effect/Duration"
 import type { Ledger } from "./CarrierApi.js"
 import type { FaultRates } from "./Faults.js"
@@ -103,7 +103,7 @@ export interface Report {
 }
 
 const zeros = (): Record<ErrorCategory, number> =>
-  Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
+  Object.fromEntries(Classifier.categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
 
 const isFinal = (r: string) => r === "data_error" || r === "permanent_error"
 
@@ -225,7 +225,7 @@ export const checks = (intelligent: RunReport, library: LibraryView, naive: RunR
   {
     name: "RetryStats agrees: runs = jobs, errors = failed attempts, retries = retries",
     ok: library.totalRuns === intelligent.jobs &&
-      library.totalErrors === categories.reduce((n, c) => n + intelligent.failedAttemptsByCategory[c], 0) &&
+      library.totalErrors === Classifier.categories.reduce((n, c) => n + intelligent.failedAttemptsByCategory[c], 0) &&
       library.totalRetries === intelligent.retries
   }
 ]
@@ -275,7 +275,8 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>, left = false, indent 
   )
 }
 
-const breakdown = (counts: Counts) => categories.filter((c) => counts[c] > 0).map((c) => `${c} ${counts[c]}`).join(", ")
+const breakdown = (counts: Counts) =>
+  Classifier.categories.filter((c) => counts[c] > 0).map((c) => `${c} ${counts[c]}`).join(", ")
 
 /** A header for the start of the run. */
 export const header = (options: DemoOptions, kinds: Readonly<Record<JobKind, number>>): string => {
@@ -342,7 +343,7 @@ export const renderText = (report: Report): string => {
     })
   ], true))
   lines.push("", "Failed attempts by category (RetryStats.getErrorStatistics)")
-  lines.push(`  ${categories.map((c) => `${c} ${lib.library.byCategory[c]}`).join(" · ")}`)
+  lines.push(`  ${Classifier.categories.map((c) => `${c} ${lib.library.byCategory[c]}`).join(" · ")}`)
   lines.push(
     `  ${lib.library.totalRetries} retries: ${breakdown(lib.library.retriesByCategory) || "none"}; ` +
       `outcomes: ${

@@ -4,7 +4,7 @@
  * not from the library's statistics, so that the library is measured, not trusted.
  */
 import type { ErrorCategory } from "@intelligent-retry/core"
-import { categories, classify } from "@intelligent-retry/core"
+import { Classifier, classify } from "@intelligent-retry/core"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
@@ -34,7 +34,7 @@ export interface ProgressCounts {
 }
 
 const zeros = (): Record<ErrorCategory, number> =>
-  Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
+  Object.fromEntries(Classifier.categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
 
 /**
  * How an attempt ended, from its `Exit`. An attempt interrupted from outside is one that timed

@@ -15,7 +15,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { RetryStrategies, Strategies, withIntelligentRetry } from "@intelligent-retry/core"
+import { Strategies, withIntelligentRetry } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -151,7 +151,7 @@ export interface WorkerConfig {
 /**
  * The jobs with intelligent retry. Every table is scaled: the presets, and the defaults beneath
  * them (a preset is partial: a category it leaves out, such as a document's network errors,
- * falls back to the current `RetryStrategies`).
+ * falls back to the current `Strategies.Strategies`).
  */
 export const intelligent = (config: WorkerConfig): Effect.Effect<void, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -192,7 +192,7 @@ export const intelligent = (config: WorkerConfig): Effect.Effect<void, never, Ht
       }
     }
     yield* runJobs(config.jobs, config.concurrency, tracker, run)
-  }).pipe(Effect.provideService(RetryStrategies, Strategies.scale(Strategies.defaults, config.timeScale)))
+  }).pipe(Effect.provideService(Strategies.Strategies, Strategies.scale(Strategies.defaults, config.timeScale)))
 
 /** The same jobs with the naive retry: same client, same timeout per attempt. */
 export const naive = (config: WorkerConfig): Effect.Effect<void, never, HttpClient.HttpClient> =>

@@ -6,7 +6,7 @@
  */
 import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
 import { describe, expect, it } from "@effect/vitest"
-import { categories } from "@intelligent-retry/core"
+import { Classifier } from "@intelligent-retry/core"
 import { SqlRetryStats } from "@intelligent-retry/sql"
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -82,7 +82,7 @@ describe("demo", () => {
         expect(run.serverRequests).toBe(run.attempts)
         expect(sumOutcomes(run)).toBe(JOBS)
         expect(run.succeeded + run.failed).toBe(JOBS)
-        const failed = categories.reduce((n, c) => n + run.failedAttemptsByCategory[c], 0)
+        const failed = Classifier.categories.reduce((n, c) => n + run.failedAttemptsByCategory[c], 0)
         expect(failed).toBeLessThanOrEqual(run.attempts)
       }
 

@@ -22,13 +22,8 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type {
-  CircuitBreaker as CoreCircuitBreaker,
-  Classifier,
-  FailureInfo,
-  RetryInfo,
-  StrategyTableInput
-} from "@intelligent-retry/core"
+import type { IntelligentRetry, Strategies } from "@intelligent-retry/core"
+import type { CircuitBreaker as CoreCircuitBreaker, Classifier } from "@intelligent-retry/core"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as idempotency from "./internal/idempotency.js"
@@ -64,21 +59,21 @@ export interface Options<E> {
    * `undefined` falls back to {@link sanitizePath}. Ignored when `task` is given.
    */
   readonly route?: ((request: HttpClientRequest.HttpClientRequest) => string | undefined) | undefined
-  /** A full or partial strategy table, laid over the current `RetryStrategies`. */
-  readonly strategies?: StrategyTableInput | undefined
-  /** A classification rule tried before the current `RetryClassifier`; `undefined` defers. */
+  /** A full or partial strategy table, laid over the current `Strategies.Strategies`. */
+  readonly strategies?: Strategies.StrategyTableInput | undefined
+  /** A classification rule tried before the current `Classifier.Classifier`; `undefined` defers. */
   readonly classify?: Classifier.ClassifyFn<E | HttpClientError.HttpClientError> | undefined
   /** Called before each wait, with the request. Failures are logged and ignored. */
   readonly onRetry?:
     | ((
-      info: RetryInfo<E | HttpClientError.HttpClientError>,
+      info: IntelligentRetry.RetryInfo<E | HttpClientError.HttpClientError>,
       request: HttpClientRequest.HttpClientRequest
     ) => Effect.Effect<unknown, unknown>)
     | undefined
   /** Called when a request gives up, with the request. Failures are logged and ignored. */
   readonly onFailure?:
     | ((
-      info: FailureInfo<E | HttpClientError.HttpClientError>,
+      info: IntelligentRetry.FailureInfo<E | HttpClientError.HttpClientError>,
       request: HttpClientRequest.HttpClientRequest
     ) => Effect.Effect<unknown, unknown>)
     | undefined

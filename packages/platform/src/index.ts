@@ -9,6 +9,3 @@
  * @since 0.1.0
  */
 export * as IntelligentHttpClient from "./IntelligentHttpClient.js"
-
-/** @since 0.1.0 */
-export type { Options as IntelligentHttpClientOptions } from "./IntelligentHttpClient.js"

@@ -6,17 +6,15 @@ import { FetchHttpClient, HttpClient } from "@effect/platform"
 import type { HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import type { StrategyTableInput } from "@intelligent-retry/core"
-import { RetryStats } from "@intelligent-retry/core"
+import { RetryStats, type Strategies } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
-import type { IntelligentHttpClientOptions } from "@intelligent-retry/platform"
 import { Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import type { Behaviour } from "./utils/server.js"
 import { refusedUrl, testServer } from "./utils/server.js"
 
 /** Millisecond policies: each live test stays well under 3 seconds. */
-const fast: StrategyTableInput = {
+const fast: Strategies.StrategyTableInput = {
   network_error: { decision: "retry_with_delay", maxRetries: 3, baseDelay: 10, maxDelay: 100, backoffFactor: 1 },
   temporary_error: { decision: "retry_with_backoff", maxRetries: 3, baseDelay: 10, maxDelay: 100, backoffFactor: 2 },
   api_rate_limit: { decision: "retry_with_delay", maxRetries: 2, baseDelay: 10, maxDelay: "5 seconds" }
@@ -28,7 +26,7 @@ const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient
 ]
 
 /** The client under test, with the fast table unless told otherwise. */
-const retrying = (options: IntelligentHttpClientOptions<HttpClientError.HttpClientError> = {}) =>
+const retrying = (options: IntelligentHttpClient.Options<HttpClientError.HttpClientError> = {}) =>
   Effect.map(HttpClient.HttpClient, IntelligentHttpClient.withIntelligentRetry({ strategies: fast, ...options }))
 
 const statsOf = (task: string) => RetryStats.analyzeTaskErrors(task)

@@ -4,14 +4,19 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import type { FailureInfo, RetryInfo, StrategyTableInput } from "@intelligent-retry/core"
-import { InvalidPolicyError, RetryBudget, RetryStats } from "@intelligent-retry/core"
+import {
+  type IntelligentRetry,
+  InvalidPolicyError,
+  RetryBudget,
+  RetryStats,
+  type Strategies
+} from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
 import { Cause, Duration, Effect, Exit, Logger, Random, Stream, TestClock } from "effect"
 import { fakeClient, runVirtual } from "./utils/fake.js"
 
 /** Rate limits wait 1 s unless the server asks for more, up to 30 minutes. */
-const rateLimited: StrategyTableInput = {
+const rateLimited: Strategies.StrategyTableInput = {
   api_rate_limit: {
     decision: "retry_with_delay",
     maxRetries: 3,
@@ -37,7 +42,7 @@ const get = (
 describe("server hints, in virtual time", () => {
   it.effect("Retry-After: 120 is honoured to the millisecond", () =>
     Effect.gen(function*() {
-      const waits: Array<RetryInfo<unknown>> = []
+      const waits: Array<IntelligentRetry.RetryInfo<unknown>> = []
       const { effect, times } = get([{ status: 429, headers: { "retry-after": "120" } }, { status: 200 }], {
         onRetry: (info) => Effect.sync(() => waits.push(info))
       })
@@ -98,7 +103,7 @@ describe("server hints, in virtual time", () => {
 
   it.effect("a hint above maxDelay: no retry, the 429 surfaces at once", () =>
     Effect.gen(function*() {
-      const failures: Array<FailureInfo<unknown>> = []
+      const failures: Array<IntelligentRetry.FailureInfo<unknown>> = []
       const { effect, times } = get([{ status: 429, headers: { "retry-after": "3600" } }, { status: 200 }], {
         onFailure: (info) => Effect.sync(() => failures.push(info))
       })

@@ -6,7 +6,7 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { AlertSink, type RetryAlert, RetryBudget, RetryMonitor, RetryStats } from "@intelligent-retry/core"
+import { RetryBudget, RetryMonitor, RetryStats } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import { flatString, hostileValues, nestedCauses, TEN_MB, throwingProxy } from "../../../test/reliability/hostile.js"
@@ -235,7 +235,7 @@ describe("secrets in request URLs", () => {
       let checked = 0
       for (const [name, url, secrets] of urls) {
         const logs = captureLogs()
-        const alerts: Array<RetryAlert> = []
+        const alerts: Array<RetryMonitor.RetryAlert> = []
         yield* Effect.gen(function*() {
           const store = yield* RetryStats.RetryStats
           for (const status of [503, 429, 0]) {
@@ -266,9 +266,9 @@ describe("secrets in request URLs", () => {
             yield* Effect.exit(client.post(url))
           }
           yield* RetryMonitor.check({ errorThreshold: 0 }).pipe(
-            Effect.provide(AlertSink.layer((alert) => Effect.sync(() => alerts.push(alert))))
+            Effect.provide(RetryMonitor.AlertSink.layer((alert) => Effect.sync(() => alerts.push(alert))))
           )
-          yield* RetryMonitor.check({ errorThreshold: 0 }).pipe(Effect.provide(AlertSink.layerLog))
+          yield* RetryMonitor.check({ errorThreshold: 0 }).pipe(Effect.provide(RetryMonitor.AlertSink.layerLog))
           const outputs = [
             JSON.stringify(yield* store.getErrorStatistics),
             JSON.stringify(yield* store.analyzeTaskErrors()),

@@ -14,7 +14,6 @@
  *   p-retry's and Celery's defaults are small formulas, written from their documentation and
  *   source (p-retry 7 `calculateDelay`; Celery `get_exponential_backoff_interval`).
  */
-import type { StrategyTable, StrategyTableInput } from "@intelligent-retry/core"
 import { RetryBudget, Strategies } from "@intelligent-retry/core"
 import { ExponentialBackoff } from "cockatiel"
 import type { IBackoff } from "cockatiel"
@@ -300,7 +299,12 @@ export interface LibraryOptions {
  * as `withIntelligentRetry` does (after the policy step, a hint earning the hinted cost only when it
  * paced the wait); every success deposits.
  */
-export const library = (name: string, table: StrategyTable, options: LibraryOptions = {}, detail = ""): Policy => {
+export const library = (
+  name: string,
+  table: Strategies.StrategyTable,
+  options: LibraryOptions = {},
+  detail = ""
+): Policy => {
   const schedule = Strategies.toSchedule(table, { maxAttempts: options.maxAttempts })
   const budget = options.budget
   return {
@@ -325,7 +329,13 @@ export const library = (name: string, table: StrategyTable, options: LibraryOpti
 }
 
 /** A fleet of `workers` processes, requests spread round-robin: per-process default budgets, or one shared (as `RedisRetry.layer` shares it). */
-export const fleet = (name: string, table: StrategyTable, workers: number, shared: boolean, detail = ""): Policy => {
+export const fleet = (
+  name: string,
+  table: Strategies.StrategyTable,
+  workers: number,
+  shared: boolean,
+  detail = ""
+): Policy => {
   const schedule = Strategies.toSchedule(table)
   return {
     name: `${name}, ${workers} workers, ${shared ? "one shared budget" : "a budget each"}`,
@@ -350,11 +360,14 @@ const budgetText = (options: RetryBudgetOptions): string =>
   `budget ${options.maxTokens ?? 50} tokens, +${options.tokenRatio ?? 0.1} per success`
 
 /** A full table: the defaults with `overrides` laid over them (validated by the library). */
-export const table = (overrides: StrategyTableInput): StrategyTable => {
+export const table = (overrides: Strategies.StrategyTableInput): Strategies.StrategyTable => {
   const merged = Strategies.merge(Strategies.defaults, overrides)
   if (merged._tag === "Left") throw merged.left
   return merged.right
 }
 
 /** A preset as a full table (a preset is partial; the defaults fill the rest). */
-export const preset = (partial: Partial<StrategyTable>): StrategyTable => ({ ...Strategies.defaults, ...partial })
+export const preset = (partial: Partial<Strategies.StrategyTable>): Strategies.StrategyTable => ({
+  ...Strategies.defaults,
+  ...partial
+})

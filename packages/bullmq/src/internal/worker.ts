@@ -4,7 +4,6 @@
  *
  * @internal
  */
-import type { FailureInfo, FailureOutcome } from "@intelligent-retry/core"
 import { IntelligentRetry, RetryHandoff, RetryPolicy, RetryState } from "@intelligent-retry/core"
 import type { Job } from "bullmq"
 import { DelayedError, UnrecoverableError } from "bullmq"
@@ -105,7 +104,7 @@ type Verdict<A> =
   | { readonly _tag: "Done"; readonly value: A }
   | { readonly _tag: "Early"; readonly resumeAt: number }
   | { readonly _tag: "Handoff"; readonly handoff: RetryHandoff }
-  | { readonly _tag: "Stop"; readonly info: FailureInfo<unknown> | undefined; readonly error: unknown }
+  | { readonly _tag: "Stop"; readonly info: IntelligentRetry.FailureInfo<unknown> | undefined; readonly error: unknown }
   | { readonly _tag: "Invalid"; readonly message: string }
   | { readonly _tag: "Defect"; readonly cause: Cause.Cause<unknown> }
 
@@ -135,12 +134,24 @@ const verdict = <D, A, E, R>(
       if (Either.isLeft(decoded)) return { _tag: "Invalid", message: decoded.left } as const
       // picked up before its time: only a worker that died between updateData and moveToDelayed
       // (or a clock far behind the one that saved it) gets here
-      if ((yield* Clock.currentTimeMillis) < decoded.right.resumeAt) {
+      const now = yield* Clock.currentTimeMillis
+      if (now < decoded.right.resumeAt) {
+        // job data is input from outside the process: a saved time beyond the wait ceiling would
+        // park the job for that long, so it is refused as the hint it came from would have been
+        const ceiling = yield* Effect.orDie(IntelligentRetry.currentMaxWait)
+        if (decoded.right.resumeAt - now > ceiling) {
+          return {
+            _tag: "Invalid",
+            message: `data.${dataKey}.resumeAt is ${
+              decoded.right.resumeAt - now
+            } ms ahead, beyond the wait ceiling of ${ceiling} ms (RetryConfig.maxWait)`
+          } as const
+        }
         return { _tag: "Early", resumeAt: decoded.right.resumeAt } as const
       }
       state = decoded.right.state
     }
-    let info: FailureInfo<unknown> | undefined
+    let info: IntelligentRetry.FailureInfo<unknown> | undefined
     const userOnFailure = config.options.onFailure
     const exit = yield* Effect.suspend(() => handler(job)).pipe(
       IntelligentRetry.withHandoff({
@@ -148,7 +159,7 @@ const verdict = <D, A, E, R>(
         task: config.task(job as Job),
         after: config.after,
         state,
-        onFailure: (failure: FailureInfo<E>) => {
+        onFailure: (failure: IntelligentRetry.FailureInfo<E>) => {
           info = failure
           return userOnFailure === undefined ? Effect.void : userOnFailure(failure)
         }
@@ -168,7 +179,7 @@ const nameOf = (error: unknown): string => {
 }
 
 /** @internal */
-export const stopMessage = (info: FailureInfo<unknown> | undefined, error: unknown): string =>
+export const stopMessage = (info: IntelligentRetry.FailureInfo<unknown> | undefined, error: unknown): string =>
   info === undefined
     ? `${PREFIX} failed (unknown) with ${nameOf(error)}`
     : `${PREFIX} ${info.outcome} (${info.category}) after ${info.attempts} attempt${
@@ -180,7 +191,7 @@ export const stoppedBy = (failedReason: string | undefined): Stopped | undefined
   const match = typeof failedReason === "string"
     ? /^intelligent-retry: ([a-z_]+) \(([a-z_]+)\)/.exec(failedReason)
     : null
-  return match === null ? undefined : { outcome: match[1] as FailureOutcome, category: match[2] }
+  return match === null ? undefined : { outcome: match[1] as IntelligentRetry.FailureOutcome, category: match[2] }
 }
 
 const squash = (cause: Cause.Cause<unknown>): Error => {

@@ -6,7 +6,7 @@
  * @internal
  */
 import type { ErrorCategory, RetryOutcome, RetryStats } from "@intelligent-retry/core"
-import { categories, outcomes } from "@intelligent-retry/core"
+import { Classifier, IntelligentRetry } from "@intelligent-retry/core"
 import * as Effect from "effect/Effect"
 import type { CliError } from "./errors.js"
 import type { Fleet, MinuteRow } from "./fleet.js"
@@ -81,15 +81,15 @@ export const fold = (
   minutes: ReadonlyArray<number>,
   task: string | undefined
 ): Pick<TaskPanel, "failures" | "outcomes"> => {
-  const failures = series(categories, minutes.length)
-  const runs = series(outcomes, minutes.length)
+  const failures = series(Classifier.categories, minutes.length)
+  const runs = series(IntelligentRetry.outcomes, minutes.length)
   const first = minutes[0] ?? 0
   for (const row of rows) {
     if (task !== undefined && row.task !== task) continue
     const i = Math.floor((row.minute - first) / MINUTE)
     if (i < 0 || i >= minutes.length) continue
-    for (const c of categories) failures[c][i] += row.failures[c]
-    for (const o of outcomes) runs[o][i] += row.outcomes[o]
+    for (const c of Classifier.categories) failures[c][i] += row.failures[c]
+    for (const o of IntelligentRetry.outcomes) runs[o][i] += row.outcomes[o]
   }
   return { failures, outcomes: runs }
 }

@@ -12,8 +12,8 @@
  *
  * @internal
  */
-import type { ErrorCategory, RetryAlert } from "@intelligent-retry/core"
-import { AlertSink, categories, RetryMonitor, type RetryStats } from "@intelligent-retry/core"
+import type { ErrorCategory } from "@intelligent-retry/core"
+import { Classifier, RetryMonitor, type RetryStats } from "@intelligent-retry/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { CliError } from "./errors.js"
@@ -31,7 +31,7 @@ export interface HealthResult {
   readonly categoryThresholds: Readonly<Partial<Record<ErrorCategory, number>>>
   /** The failed attempts counted. */
   readonly counts: RetryStats.WindowErrorCounts
-  readonly alerts: ReadonlyArray<RetryAlert>
+  readonly alerts: ReadonlyArray<RetryMonitor.RetryAlert>
 }
 
 /**
@@ -63,7 +63,7 @@ export const check = (
     }).pipe(
       Effect.provideService(RetryMonitor.Source, source),
       // The command prints the alerts itself.
-      Effect.provideService(AlertSink, { send: () => Effect.void })
+      Effect.provideService(RetryMonitor.AlertSink, { send: () => Effect.void })
     )
     return { ...options, counts, alerts }
   })
@@ -81,7 +81,7 @@ export const render = (result: HealthResult, database: string): string => {
   const { counts } = result
   const thresholds = [
     `failed attempts ${counts.totalErrors} (threshold ${result.errorThreshold})`,
-    ...categories.flatMap((c) => {
+    ...Classifier.categories.flatMap((c) => {
       const limit = result.categoryThresholds[c]
       return limit === undefined ? [] : [`${c} ${counts.categoryDistribution[c]} (threshold ${limit})`]
     })

@@ -5,7 +5,7 @@
  * @internal
  */
 import type { ErrorCategory, RetryOutcome, RetryStats } from "@intelligent-retry/core"
-import { categories, outcomes } from "@intelligent-retry/core"
+import { Classifier, IntelligentRetry } from "@intelligent-retry/core"
 import * as Effect from "effect/Effect"
 import type { CliError } from "./errors.js"
 import type { Fleet } from "./fleet.js"
@@ -129,7 +129,7 @@ const windowText = (w: TimeWindow) => `${time(w.from)} → ${time(w.to)}`
 const analysisRow = (name: string, a: ErrorAnalysis): Array<string> => [
   name,
   String(a.totalErrors),
-  ...categories.map((c) => String(a.categoryDistribution[c])),
+  ...Classifier.categories.map((c) => String(a.categoryDistribution[c])),
   String(a.retries),
   String(a.runs),
   String(a.recovered),
@@ -139,7 +139,7 @@ const analysisRow = (name: string, a: ErrorAnalysis): Array<string> => [
 
 /** Outcomes with at least one run somewhere, in the fixed order. */
 const usedOutcomes = (analyses: ReadonlyArray<ErrorAnalysis>): Array<RetryOutcome> =>
-  outcomes.filter((o) => analyses.some((a) => a.outcomes[o] > 0))
+  IntelligentRetry.outcomes.filter((o) => analyses.some((a) => a.outcomes[o] > 0))
 
 /**
  * The report as text, for a terminal or a log.
@@ -168,7 +168,7 @@ export const renderText = (report: FleetReport): string => {
     [
       "task",
       "errors",
-      ...categories.map((c) => categoryLabels[c]),
+      ...Classifier.categories.map((c) => categoryLabels[c]),
       "retries",
       "runs",
       "recovered",
@@ -194,10 +194,10 @@ export const renderText = (report: FleetReport): string => {
   if (waits.length > 0) {
     lines.push("", "Retries by the category retried, and the time spent waiting")
     lines.push(...table([
-      ["task", ...categories.map((c) => categoryLabels[c]), "waited"],
+      ["task", ...Classifier.categories.map((c) => categoryLabels[c]), "waited"],
       ...waits.map((a) => [
         a.taskName ?? "all tasks",
-        ...categories.map((c) => String(a.retriesByCategory[c])),
+        ...Classifier.categories.map((c) => String(a.retriesByCategory[c])),
         seconds(a.waitMillis)
       ])
     ]))

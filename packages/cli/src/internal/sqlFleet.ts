@@ -19,7 +19,13 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { categories, type ErrorCategory, outcomes, type RetryOutcome, RetryStats } from "@intelligent-retry/core"
+import {
+  Classifier,
+  type ErrorCategory,
+  IntelligentRetry,
+  type RetryOutcome,
+  RetryStats
+} from "@intelligent-retry/core"
 import { SqlRetryStats } from "@intelligent-retry/sql"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -40,7 +46,7 @@ const SAMPLES = 200
 const decode = <A, I>(schema: Schema.Schema<A, I>, rows: ReadonlyArray<unknown>) =>
   Schema.decodeUnknown(Schema.Array(schema))(rows).pipe(Effect.orDie)
 
-const knownOutcomes: ReadonlySet<string> = new Set(outcomes)
+const knownOutcomes: ReadonlySet<string> = new Set(IntelligentRetry.outcomes)
 
 /** Rows of both tables from `from` on (every row with `from` undefined), per task, category and minute. */
 const rowsFrom = (from: number | undefined) =>
@@ -136,8 +142,8 @@ const timelineOf = (rows: Rows): Array<MinuteRow> => {
       row = {
         task,
         minute,
-        failures: Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>,
-        outcomes: Object.fromEntries(outcomes.map((o) => [o, 0])) as Record<RetryOutcome, number>
+        failures: Object.fromEntries(Classifier.categories.map((c) => [c, 0])) as Record<ErrorCategory, number>,
+        outcomes: Object.fromEntries(IntelligentRetry.outcomes.map((o) => [o, 0])) as Record<RetryOutcome, number>
       }
       byKey.set(key, row)
     }

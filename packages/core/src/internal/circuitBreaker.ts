@@ -27,7 +27,7 @@ import type {
   Transition
 } from "../CircuitBreaker.js"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
-import { RetryClassifier } from "../Classifier.js"
+import { Classifier } from "../Classifier.js"
 import { ErrorCategory } from "../ErrorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
@@ -489,7 +489,7 @@ export const failureResult = (cause: Cause.Cause<unknown>, context: Context.Cont
   if (Option.isNone(failure)) return Cause.isInterruptedOnly(cause) ? "interrupted" : "neutral"
   // a hand-off is not an end: the run resumes elsewhere, later
   if (isRetryHandoff(failure.value)) return "neutral"
-  const category = classifyWith(failure.value, Context.get(context, RetryClassifier))
+  const category = classifyWith(failure.value, Context.get(context, Classifier))
   return counted.has(category) ? "failure" : "neutral"
 }
 

@@ -19,7 +19,7 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Tracer from "effect/Tracer"
 import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
-import { RetryClassifier } from "../Classifier.js"
+import { Classifier } from "../Classifier.js"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import { isErrorCategory } from "../ErrorCategory.js"
 import type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "../IntelligentRetry.js"
@@ -36,7 +36,7 @@ import type { RetryState } from "../RetryState.js"
 import type { RetryStatsService } from "../RetryStats.js"
 import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
-import { decodeTable, defaults, merge, RetryStrategies } from "../Strategies.js"
+import { decodeTable, defaults, merge, Strategies } from "../Strategies.js"
 import { classifyWith, hintMillis } from "./classifier.js"
 import { currentTable, fromEnvironment } from "./config.js"
 import type { Plan, RunState } from "./plan.js"
@@ -418,7 +418,7 @@ class Run<A, E, R> {
 }
 
 const tableOf = (context: Context.Context<never>, overrides: Partial<StrategyTable> | undefined): StrategyTable => {
-  const current = currentTable(Context.get(context, RetryStrategies))
+  const current = currentTable(Context.get(context, Strategies))
   return overrides === undefined ? current : { ...current, ...overrides }
 }
 
@@ -433,7 +433,7 @@ const retrying = <A, E, R>(
     const settings = Context.get(context, RetryConfig)
     const environment = fromEnvironment()
     if (environment.invalid !== undefined && settings === environment.settings) return Effect.die(environment.invalid)
-    const classifier = Context.get(context, RetryClassifier)
+    const classifier = Context.get(context, Classifier)
     const maxWait = waitCeiling(settings.maxWait)
     if (Either.isLeft(maxWait)) return Effect.die(maxWait.left)
     const plan: Plan = {
@@ -486,6 +486,12 @@ const waitCeiling = (maxWait: Duration.DurationInput | undefined): Either.Either
       )
     )
 }
+
+/** The current wait ceiling, from the `RetryConfig` in context, validated. @internal */
+export const currentMaxWait: Effect.Effect<number, InvalidPolicyError> = Effect.flatMap(
+  RetryConfig,
+  (settings) => waitCeiling(settings.maxWait)
+)
 
 const chain = (first: ClassifyFn, second: ClassifyFn | undefined): ClassifyFn =>
   second === undefined ? first : (error) => {
@@ -643,6 +649,6 @@ export const strategyFor = (
 /** @internal */
 export const currentStrategyFor = (error: unknown): Effect.Effect<StrategyChoice> =>
   Effect.contextWith((context: Context.Context<never>) => {
-    const category = classifyWith(error, Context.get(context, RetryClassifier))
-    return { category, policy: currentTable(Context.get(context, RetryStrategies))[category] }
+    const category = classifyWith(error, Context.get(context, Classifier))
+    return { category, policy: currentTable(Context.get(context, Strategies))[category] }
   })

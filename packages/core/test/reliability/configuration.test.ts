@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Classifier,
   type InvalidPolicyError,
   RetryBudget,
-  RetryClassifier,
   RetryConfig,
   RetryMonitor,
   RetryPolicy,
@@ -121,14 +121,14 @@ const policyCases: ReadonlyArray<Case> = badPolicyFields.flatMap(([field, value]
         Effect.runSyncExit(withIntelligentRetry(Effect.void, { strategies: { temporary_error: input } } as any))
     },
     {
-      where: "RetryStrategies.layer",
+      where: "Strategies.layer",
       field: `strategies.temporary_error.${field}`,
       value,
       shown: shownOf(value),
       error: () =>
         Layer.isLayer(Layer.empty) &&
         Effect.runSyncExit(
-          Effect.provide(Effect.void, Strategies.RetryStrategies.layer({ temporary_error: input } as any))
+          Effect.provide(Effect.void, Strategies.layer({ temporary_error: input } as any))
         )
     }
   ]
@@ -326,11 +326,11 @@ const thrownCases: ReadonlyArray<Case> = [
   ...([["permanent", `"permanent"`], [Number.NaN, "NaN"], [10n, "10n"], [Symbol.for("x"), "Symbol(x)"]] as const).map((
     [value, shown]
   ): Case => ({
-    where: "RetryClassifier.layer",
+    where: "Classifier.layer",
     field: "fallback",
     value,
     shown,
-    error: () => RetryClassifier.layer({ fallback: value as any })
+    error: () => Classifier.layer({ fallback: value as any })
   }))
 ]
 
@@ -376,14 +376,14 @@ describe("every invalid field names the field and the value", () => {
     })
   })
 
-  it("regression: RetryClassifier.layer shows a bigint, a symbol or NaN fallback as it is", () => {
-    expect(messageOf(errorOf(() => RetryClassifier.layer({ fallback: 10n as any })))).toContain("got 10n")
-    expect(messageOf(errorOf(() => RetryClassifier.layer({ fallback: Symbol.for("x") as any })))).toContain(
+  it("regression: Classifier.layer shows a bigint, a symbol or NaN fallback as it is", () => {
+    expect(messageOf(errorOf(() => Classifier.layer({ fallback: 10n as any })))).toContain("got 10n")
+    expect(messageOf(errorOf(() => Classifier.layer({ fallback: Symbol.for("x") as any })))).toContain(
       "got Symbol(x)"
     )
-    expect(messageOf(errorOf(() => RetryClassifier.layer({ fallback: Number.NaN as any })))).toContain("got NaN")
+    expect(messageOf(errorOf(() => Classifier.layer({ fallback: Number.NaN as any })))).toContain("got NaN")
     report.add({
-      tried: "regression: RetryClassifier.layer with a bigint, symbol or NaN fallback",
+      tried: "regression: Classifier.layer with a bigint, symbol or NaN fallback",
       inputs: "fallback 10n, Symbol.for(\"x\"), NaN",
       faults: "invalid fallback values JSON cannot print",
       load: "—",

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   Classifier,
   classify,
+  IntelligentRetry,
   InvalidPolicyError,
   NetworkError,
   RateLimitError,
@@ -184,7 +185,19 @@ describe("defect 1: no wait is NaN, infinite or above the ceiling", () => {
       )
       expect(waited).toEqual(Exit.succeed("ok"))
       expect(two.times[1] - two.times[0]).toBe(7_200_000)
+      // the same ceiling, read back for code that stores a resumption time outside the process
+      expect(yield* IntelligentRetry.currentMaxWait).toBe(86_400_000)
+      expect(
+        yield* IntelligentRetry.currentMaxWait.pipe(
+          Effect.provideService(RetryConfig.RetryConfig, { enabled: true, maxWait: "1 hour" })
+        )
+      ).toBe(3_600_000)
       for (const maxWait of [Duration.infinity, 2 ** 31 - 1, 0, -1, "forever"]) {
+        const read = yield* IntelligentRetry.currentMaxWait.pipe(
+          Effect.provideService(RetryConfig.RetryConfig, { enabled: true, maxWait: maxWait as any }),
+          Effect.flip
+        )
+        expect(read.field, String(maxWait)).toBe("RetryConfig.maxWait")
         const bad = yield* runVirtual(
           scripted([error]).effect.pipe(
             withIntelligentRetry(),

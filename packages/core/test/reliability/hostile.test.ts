@@ -5,15 +5,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
-  AlertSink,
   Classifier,
   classify,
-  currentStrategyFor,
-  type RetryAlert,
+  IntelligentRetry,
   RetryBudget,
   RetryMonitor,
   RetryStats,
-  strategyFor,
   withIntelligentRetry
 } from "@intelligent-retry/core"
 import { Cause, Effect, Exit, Layer, Logger, Option } from "effect"
@@ -76,11 +73,11 @@ const runWith = (value: unknown, store: RetryStats.RetryStatsService, logs: Laye
   )
 
 const monitorWith = (store: RetryStats.RetryStatsService) => {
-  const sent: Array<RetryAlert> = []
+  const sent: Array<RetryMonitor.RetryAlert> = []
   const alerts = Effect.runSync(
     RetryMonitor.check({ errorThreshold: 0, categoryThresholds: { temporary_error: 0, network_error: 0 } }).pipe(
       Effect.provideService(RetryStats.RetryStats, store),
-      Effect.provide(AlertSink.layer((alert) => Effect.sync(() => sent.push(alert)))),
+      Effect.provide(RetryMonitor.AlertSink.layer((alert) => Effect.sync(() => sent.push(alert)))),
       Effect.withClock(new VirtualClock(1_000))
     )
   )
@@ -101,8 +98,9 @@ describe("hostile values", () => {
         const hint = Classifier.serverHint(value, 0)
         expect(hint === undefined || (typeof hint === "number" && hint >= 0), name).toBe(true)
         expect(() => Classifier.hintFromHeaders(value, 0), name).not.toThrow()
-        expect(Classifier.isErrorCategory(strategyFor(value).category), name).toBe(true)
-        expect(Classifier.isErrorCategory(Effect.runSync(currentStrategyFor(value)).category), name).toBe(true)
+        expect(Classifier.isErrorCategory(IntelligentRetry.strategyFor(value).category), name).toBe(true)
+        expect(Classifier.isErrorCategory(Effect.runSync(IntelligentRetry.currentStrategyFor(value)).category), name)
+          .toBe(true)
         categories.set(name, category)
       }
     })

@@ -6,12 +6,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   type ErrorCategory,
+  type IntelligentRetry,
   RetryBudget,
-  type RetryInfo,
   RetryPolicy,
   RetryStats,
   Strategies,
-  type StrategyTable,
   withIntelligentRetry
 } from "@intelligent-retry/core"
 import {
@@ -169,7 +168,7 @@ const spy = (store: RetryStats.RetryStatsService, recorded: Recorded): RetryStat
 
 interface Observed {
   readonly times: ReadonlyArray<number>
-  readonly infos: ReadonlyArray<RetryInfo<unknown>>
+  readonly infos: ReadonlyArray<IntelligentRetry.RetryInfo<unknown>>
   readonly sleeps: ReadonlyArray<number>
   readonly failureOutcome: string | undefined
   readonly exit: Exit.Exit<string, unknown>
@@ -196,7 +195,7 @@ const runOnce = (
 ): Observed => {
   const clock = new VirtualClock(start)
   const times: Array<number> = []
-  const infos: Array<RetryInfo<unknown>> = []
+  const infos: Array<IntelligentRetry.RetryInfo<unknown>> = []
   const recorded: Recorded = { failures: 0, retries: 0, outcomes: [] }
   let failureOutcome: string | undefined
   const exit = Effect.runSyncExit(
@@ -220,7 +219,7 @@ const runOnce = (
   return { times, infos, sleeps: clock.sleeps, failureOutcome, exit, recorded, hung: clock.hung }
 }
 
-const fullTable = (strategies: arb.Table): StrategyTable =>
+const fullTable = (strategies: arb.Table): Strategies.StrategyTable =>
   Either.getOrThrow(Strategies.merge(Strategies.defaults, strategies))
 
 const categoryOrder: ReadonlyArray<ErrorCategory> = [
@@ -288,7 +287,7 @@ const aboveHintMax = (p: RetryPolicy.RetryPolicy, hint: number): number =>
  * hint) against maxElapsed. Returns the outcome it derived.
  */
 const check = (
-  t: StrategyTable,
+  t: Strategies.StrategyTable,
   errors: ReadonlyArray<Scripted>,
   options: { readonly maxAttempts?: number | undefined; readonly maxElapsed?: number | undefined },
   o: Observed,
@@ -397,7 +396,7 @@ const newTally = (): Tally => ({
   }
 })
 
-const countEdges = (tally: Tally, t: StrategyTable, errors: ReadonlyArray<Scripted>) => {
+const countEdges = (tally: Tally, t: Strategies.StrategyTable, errors: ReadonlyArray<Scripted>) => {
   // count a run for an edge when a policy with it was actually consulted
   const used = new Set(errors.map((e) => e.category))
   const seen = new Set<string>()

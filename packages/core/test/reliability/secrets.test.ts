@@ -4,15 +4,7 @@
  * the failure itself, a callback that fails or dies, or an alert sink that fails.
  */
 import { describe, expect, it } from "@effect/vitest"
-import {
-  AlertSink,
-  type RetryAlert,
-  RetryBudget,
-  RetryMonitor,
-  RetryStats,
-  TemporaryError,
-  withIntelligentRetry
-} from "@intelligent-retry/core"
+import { RetryBudget, RetryMonitor, RetryStats, TemporaryError, withIntelligentRetry } from "@intelligent-retry/core"
 import { Data, Effect, Layer, Logger } from "effect"
 import { n, section } from "../../../../test/reliability/report.js"
 
@@ -134,8 +126,8 @@ describe("secrets never reach statistics, alerts or logs", () => {
       for (const form of forms) {
         for (const [shape, error] of shapes(form.text)) {
           const logs = capture()
-          const alerts: Array<RetryAlert> = []
-          const sinkAlerts: Array<RetryAlert> = []
+          const alerts: Array<RetryMonitor.RetryAlert> = []
+          const sinkAlerts: Array<RetryMonitor.RetryAlert> = []
           // many failing runs of one task: no budget, so that every run retries as its policy says
           const layer = Layer.mergeAll(RetryStats.layer, logs.layer, RetryBudget.layerNone)
           yield* Effect.gen(function*() {
@@ -161,15 +153,17 @@ describe("secrets never reach statistics, alerts or logs", () => {
             const thresholds = { errorThreshold: 0, categoryThresholds: { temporary_error: 0 } }
             alerts.push(...(yield* RetryMonitor.check(thresholds)))
             yield* RetryMonitor.check(thresholds).pipe(
-              Effect.provide(AlertSink.layer((alert) => Effect.sync(() => sinkAlerts.push(alert))))
+              Effect.provide(RetryMonitor.AlertSink.layer((alert) => Effect.sync(() => sinkAlerts.push(alert))))
             )
-            yield* RetryMonitor.check(thresholds).pipe(Effect.provide(AlertSink.layerLog))
+            yield* RetryMonitor.check(thresholds).pipe(Effect.provide(RetryMonitor.AlertSink.layerLog))
             yield* RetryMonitor.check(thresholds).pipe(
               // a sink typed to never fail, failing anyway: what a careless sink does at runtime
-              Effect.provide(AlertSink.layer(() => Effect.fail(new Error(`pager rejected: ${form.text}`)) as any))
+              Effect.provide(
+                RetryMonitor.AlertSink.layer(() => Effect.fail(new Error(`pager rejected: ${form.text}`)) as any)
+              )
             )
             yield* RetryMonitor.check(thresholds).pipe(
-              Effect.provide(AlertSink.layer(() => Effect.die(new Error(`pager died: ${form.text}`))))
+              Effect.provide(RetryMonitor.AlertSink.layer(() => Effect.die(new Error(`pager died: ${form.text}`))))
             )
             const outputs: ReadonlyArray<readonly [string, string]> = [
               ["analysis (task)", JSON.stringify(analysis)],
@@ -178,7 +172,7 @@ describe("secrets never reach statistics, alerts or logs", () => {
               ["errorsInWindow", JSON.stringify(window)],
               ["recentSamples", JSON.stringify(samples)],
               ["alerts", JSON.stringify(alerts)],
-              ["AlertSink capture", JSON.stringify(sinkAlerts)],
+              ["RetryMonitor.AlertSink capture", JSON.stringify(sinkAlerts)],
               ["log output", logs.lines.join("\n")]
             ]
             for (const [name, text] of outputs) {
@@ -245,7 +239,9 @@ describe("secrets never reach statistics, alerts or logs", () => {
       stats.unsafeRecordFailure("t", "temporary_error", new Error("x"), 1, 0)
       yield* RetryMonitor.check({ errorThreshold: 0 }).pipe(
         Effect.provide(
-          AlertSink.layer(() => Effect.fail(new Error("POST https://hooks.example/T0/B0?key=pager-SECRET")) as any)
+          RetryMonitor.AlertSink.layer(() =>
+            Effect.fail(new Error("POST https://hooks.example/T0/B0?key=pager-SECRET")) as any
+          )
         ),
         Effect.provide(logs.layer)
       )
@@ -255,7 +251,7 @@ describe("secrets never reach statistics, alerts or logs", () => {
       report.add({
         tried: "regression: the monitor's warning when the alert sink fails",
         inputs: "a sink failing with an Error holding its webhook key",
-        faults: "a failing AlertSink",
+        faults: "a failing RetryMonitor.AlertSink",
         load: "—",
         measured: "fixed (RetryMonitor.ts): logged the raw cause with the key; now a redacted summary"
       })

@@ -8,16 +8,11 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type {
-  Classifier as ClassifierNs,
-  FailureInfo,
-  IntelligentRetryOptions,
-  RetryInfo,
-  StrategyTableInput
-} from "@intelligent-retry/core"
+import type { Classifier as ClassifierNs } from "@intelligent-retry/core"
 import {
   CircuitBreaker,
   CircuitOpenError,
+  type IntelligentRetry,
   RetryPolicy,
   Strategies,
   withCircuitBreaker,
@@ -51,7 +46,7 @@ interface Compiled<E> {
   readonly budgetKeyOf: (request: Request) => string
   readonly filterStatusOk: boolean
   readonly retryNonIdempotent: boolean
-  readonly strategies: StrategyTableInput | undefined
+  readonly strategies: Strategies.StrategyTableInput | undefined
   readonly classify: ClassifierNs.ClassifyFn<Errors<E>> | undefined
   readonly onRetry: Options<E>["onRetry"]
   readonly onFailure: Options<E>["onFailure"]
@@ -313,17 +308,17 @@ const make = <E, R>(
     }
     const replay = replayOf(request, compiled.retryNonIdempotent)
     const { onFailure, onRetry } = compiled
-    const options: IntelligentRetryOptions<Errors<E>> = {
+    const options: IntelligentRetry.IntelligentRetryOptions<Errors<E>> = {
       task: compiled.taskOf(request),
       budgetKey: compiled.budgetKeyOf(request),
       classify: compiled.classify,
-      onRetry: (info: RetryInfo<Errors<E>>) =>
+      onRetry: (info: IntelligentRetry.RetryInfo<Errors<E>>) =>
         onRetry === undefined
           ? discardBody(info.error)
           : Effect.zipRight(discardBody(info.error), onRetry(info, request)),
       onFailure: onFailure === undefined
         ? undefined
-        : (info: FailureInfo<Errors<E>>) => onFailure(info, request),
+        : (info: IntelligentRetry.FailureInfo<Errors<E>>) => onFailure(info, request),
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
       callbackTimeout: compiled.callbackTimeout,

@@ -7,7 +7,13 @@
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { categories, type ErrorCategory, outcomes, type RetryOutcome, RetryStats } from "@intelligent-retry/core"
+import {
+  Classifier,
+  type ErrorCategory,
+  IntelligentRetry,
+  type RetryOutcome,
+  RetryStats
+} from "@intelligent-retry/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
@@ -338,7 +344,7 @@ ON CONFLICT (task, category, minute, outcome) DO UPDATE SET runs = ${o}.runs + e
 
 /** PostgreSQL returns BIGINT (and sums over it) as strings; SQLite returns numbers. */
 const Num = Schema.Union(Schema.Number, Schema.NumberFromString)
-const Category = Schema.Literal(...categories, "none")
+const Category = Schema.Literal(...Classifier.categories, "none")
 
 /** @internal */
 export const MinuteRow = Schema.Struct({
@@ -364,7 +370,7 @@ export const OutcomeRow = Schema.Struct({
 export const SampleRow = Schema.Struct({
   time: Num,
   task: Schema.String,
-  category: Schema.Literal(...categories),
+  category: Schema.Literal(...Classifier.categories),
   tag: Schema.String,
   message: Schema.String,
   attempt: Num
@@ -382,7 +388,7 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, rows: ReadonlyArray<unknown>,
     Effect.orDie
   )
 
-const knownOutcomes: ReadonlySet<string> = new Set(outcomes)
+const knownOutcomes: ReadonlySet<string> = new Set(IntelligentRetry.outcomes)
 
 /**
  * Counters per task and category over everything held (one task when `task` is given).
@@ -544,7 +550,7 @@ export const windowCounts = (t: Tables, windowMillis: number, task: string | und
 WHERE minute >= ${lower} AND minute <= ${index * MINUTE} ${name === undefined ? sql`` : sql`AND task = ${name}`}
 GROUP BY category`
     const decoded = yield* decode(Schema.Struct({ category: Category, failures: Num }), rows, "window")
-    const distribution = Object.fromEntries(categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
+    const distribution = Object.fromEntries(Classifier.categories.map((c) => [c, 0])) as Record<ErrorCategory, number>
     let total = 0
     for (const r of decoded) {
       if (r.category === "none") continue
