@@ -4,13 +4,18 @@
  * `skipLibCheck: false` under NodeNext and Bundler resolution, and runs it.
  */
 import {
+  Classifier,
   ErrorCategory,
+  IntelligentRetry,
   NetworkError,
   RetryBudget,
+  RetryClassifier,
   RetryConfig,
   RetryDecision,
   RetryStats,
+  RetryStrategies,
   Strategies,
+  strategyFor,
   withIntelligentRetry
 } from "@intelligent-retry/core"
 import { IntelligentHttpClient } from "@intelligent-retry/platform"
@@ -30,8 +35,21 @@ const program = Effect.gen(function*() {
     })
   )
   const analysis = yield* RetryStats.analyzeTaskErrors("pack_check")
+  // the namespace paths, and the deprecated flat aliases of earlier releases (the same values)
+  const table: Strategies.StrategyTable = yield* Strategies.Strategies
+  if (table.network_error.maxRetries !== Strategies.tracking.network_error.maxRetries) {
+    throw new Error("Strategies.layer")
+  }
   return { result, analysis }
-})
+}).pipe(Effect.provide(Strategies.layer(Strategies.tracking)))
+
+if (RetryStrategies !== Strategies.Strategies || RetryStrategies.layer !== Strategies.layer) {
+  throw new Error("RetryStrategies is not Strategies.Strategies")
+}
+if (RetryClassifier !== Classifier.Classifier || RetryClassifier.layer !== Classifier.layer) {
+  throw new Error("RetryClassifier is not Classifier.Classifier")
+}
+if (strategyFor !== IntelligentRetry.strategyFor) throw new Error("strategyFor is not IntelligentRetry.strategyFor")
 
 const { analysis, result } = await Effect.runPromise(program)
 if (result !== 3) throw new Error(`expected the third attempt to succeed, got ${result}`)

@@ -128,7 +128,10 @@ export interface Stopped {
 /**
  * Builds the processor of a BullMQ `Worker` from a handler that returns the effect of a job.
  *
- * Options are validated here, once: an invalid one throws an `InvalidPolicyError` naming it.
+ * Options are validated here, once: an invalid one throws an `InvalidPolicyError` naming it and
+ * the value. A processor is a plain function BullMQ calls, not an `Effect`: throwing when it is
+ * built means a misconfigured worker never starts, where a processor that rejected every job would
+ * consume each job's attempts (see the bad-input rule in `docs/errors.md`).
  *
  * @example
  * ```ts

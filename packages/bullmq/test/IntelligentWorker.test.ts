@@ -424,7 +424,9 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
   it("options are validated when the processor is built", () => {
     expect(() => IntelligentWorker.processor(() => Effect.void, { after: -1 })).toThrow(InvalidPolicyError)
     expect(() => IntelligentWorker.processor(() => Effect.void, { maxAttempts: 0 })).toThrow(/maxAttempts/)
-    expect(() => IntelligentWorker.processor(() => Effect.void, { lockDuration: "0 millis" })).toThrow(/lockDuration/)
+    expect(() => IntelligentWorker.processor(() => Effect.void, { lockDuration: "0 millis" })).toThrow(
+      `Invalid lockDuration: must be a finite duration of at least 1 second, got "0 millis"`
+    )
     expect(() => IntelligentWorker.processor(() => Effect.void, { bogus: 1 } as any)).toThrow(/bogus/)
     expect(() => IntelligentWorker.processor(() => Effect.void, { runtime: {} as any, layer: Layer.empty }))
       .toThrow(/runtime/)

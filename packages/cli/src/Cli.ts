@@ -43,7 +43,7 @@ export const version: string = "0.1.0"
  * ```
  *
  * @since 0.1.0
- * @category running
+ * @category constructors
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
   internal.run(argv, version)

@@ -39,9 +39,6 @@ import * as internal from "./internal/circuitBreaker.js"
 import type { CircuitOpenError } from "./RetryErrors.js"
 import type { InvalidPolicyError } from "./RetryPolicy.js"
 
-/** @since 0.1.0 */
-export { CircuitOpenError, isCircuitOpenError } from "./RetryErrors.js"
-
 /**
  * The identifier of breaker stores.
  *
@@ -189,13 +186,13 @@ export interface CircuitBreakerService {
  * {@link layerMemory} (isolated) or `RedisRetry.layer` (shared across a fleet).
  *
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export const CircuitBreaker: typeof internal.CircuitBreakerTag = internal.CircuitBreakerTag
 
 /**
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export type CircuitBreaker = internal.CircuitBreakerTag
 
@@ -256,7 +253,7 @@ export const withCircuitBreaker: {
  * later ones share the label `<overflow>`).
  *
  * @since 0.1.0
- * @category metrics
+ * @category constants
  */
 export const metrics: {
   readonly opens: Metric.Metric.Counter<number>
@@ -265,7 +262,8 @@ export const metrics: {
 } = { opens: internal.opensCounter, halfOpens: internal.halfOpensCounter, closes: internal.closesCounter }
 
 /**
- * An in-process store of its own, holding at most `maxKeys` breakers (default 10,000).
+ * An in-process store of its own, holding at most `maxKeys` breakers (default 10,000). Throws an
+ * `InvalidPolicyError` unless `maxKeys` is an integer ≥ 1.
  *
  * @since 0.1.0
  * @category constructors
@@ -285,7 +283,7 @@ export const layerMemory: Layer.Layer<CircuitBreaker> = Layer.sync(CircuitBreake
  * The state of the breaker of `key` in the current store (`closed` for a key never seen).
  *
  * @since 0.1.0
- * @category getters
+ * @category accessors
  */
 export const state = (key: string): Effect.Effect<CircuitState> => internal.stateOf(key)
 
@@ -302,12 +300,13 @@ export const settings: (
 
 /**
  * The in-process state machine of one key, for stores that keep part of their state locally
- * (the Redis store counts failures locally and shares only the open state).
+ * (the Redis store counts failures locally and shares only the open state). Throws an
+ * `InvalidPolicyError` unless `maxKeys` is an integer ≥ 1 (default 10,000).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeCircuits = (maxKeys?: number): Circuits => new internal.Circuits(maxKeys ?? defaults.maxKeys)
+export const makeCircuits = (maxKeys?: number): Circuits => new internal.Circuits(internal.checkedMaxKeys(maxKeys))
 
 /**
  * Breakers of one in-process store, per key.

@@ -35,18 +35,19 @@ export {
    * Every category, in the order of the guide.
    *
    * @since 0.1.0
-   * @category models
+   * @category constants
    */
   categories,
   /**
    * Whether a value is one of the six categories.
    *
    * @since 0.1.0
-   * @category models
+   * @category guards
    */
   isErrorCategory
 } from "./ErrorCategory.js"
 import * as Context from "effect/Context"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type { ErrorCategory } from "./ErrorCategory.js"
 import { isErrorCategory } from "./ErrorCategory.js"
@@ -54,6 +55,7 @@ import * as internal from "./internal/classifier.js"
 import * as http from "./internal/http.js"
 import { show } from "./internal/policy.js"
 import { call } from "./internal/safe.js"
+import { fail, type InvalidPolicyError } from "./internal/validate.js"
 
 /**
  * A user's classification rule: a category, or `undefined` to defer to the built-in rules.
@@ -121,12 +123,14 @@ export interface ClassifierOptions {
  * )
  * ```
  *
- * @throws a `TypeError` naming the value when `fallback` is not a category.
+ * A `fallback` that is not a category fails the layer with an `InvalidPolicyError` naming it and
+ * the value.
+ *
  * @since 0.2.0
  * @category layers
  */
-export const layer = (options: ClassifierOptions): Layer.Layer<Classifier> =>
-  Layer.succeed(Classifier, validate(options))
+export const layer = (options: ClassifierOptions): Layer.Layer<Classifier, InvalidPolicyError> =>
+  Layer.effect(Classifier, validateOptions(options))
 
 /**
  * The classifier `withIntelligentRetry` uses when a run gives none of its own, as a
@@ -149,14 +153,10 @@ export class Classifier extends Context.Reference<Classifier>()("@intelligent-re
   static readonly layer: typeof layer = layer
 }
 
-const validate = (options: ClassifierOptions): ClassifierOptions => {
-  if (options.fallback !== undefined && !isErrorCategory(options.fallback)) {
-    throw new TypeError(
-      `Expected \`fallback\` to be one of the six error categories, got ${show(options.fallback)}`
-    )
-  }
-  return options
-}
+const validateOptions = (options: ClassifierOptions): Either.Either<ClassifierOptions, InvalidPolicyError> =>
+  options.fallback !== undefined && !isErrorCategory(options.fallback)
+    ? fail("fallback", options.fallback, `must be one of the six error categories, got ${show(options.fallback)}`)
+    : Either.right(options)
 
 /**
  * The category of any value. Never throws.
@@ -172,7 +172,7 @@ const validate = (options: ClassifierOptions): ClassifierOptions => {
  * ```
  *
  * @since 0.1.0
- * @category classification
+ * @category getters
  */
 export const classify = (error: unknown, options?: ClassifierOptions): ErrorCategory =>
   internal.classifyWith(error, options)
@@ -183,7 +183,7 @@ export const classify = (error: unknown, options?: ClassifierOptions): ErrorCate
  * {@link hintFromHeaders}). `undefined` when there is none. Never throws.
  *
  * @since 0.1.0
- * @category server hints
+ * @category getters
  */
 export const serverHint = (error: unknown, now: number): number | undefined =>
   call(() => internal.hintMillis(error, now))
@@ -198,7 +198,7 @@ export const serverHint = (error: unknown, now: number): number | undefined =>
  * record, or Node's `IncomingHttpHeaders`.
  *
  * @since 0.1.0
- * @category server hints
+ * @category getters
  */
 export const hintFromHeaders = (headers: unknown, now: number): number | undefined =>
   call(() => http.hintFromHeaders(headers, now))
@@ -207,7 +207,7 @@ export const hintFromHeaders = (headers: unknown, now: number): number | undefin
  * Parses one `Retry-After` value into milliseconds from `now`.
  *
  * @since 0.1.0
- * @category server hints
+ * @category getters
  */
 export const parseRetryAfter: (value: string, now: number) => number | undefined = http.parseRetryAfter
 
@@ -224,7 +224,7 @@ export const parseRetryAfter: (value: string, now: number) => number | undefined
  * | every 3xx; 401, 403, 404, 405, 410, 501, 505, 511, other 4xx | `permanent_error` |
  *
  * @since 0.1.0
- * @category classification
+ * @category getters
  */
 export const statusCategory: (status: number) => ErrorCategory | undefined = http.statusCategory
 
@@ -232,7 +232,7 @@ export const statusCategory: (status: number) => ErrorCategory | undefined = htt
  * The explicit entries of the status table (see {@link statusCategory}).
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const statusTable: Readonly<Record<number, ErrorCategory>> = http.statusTable
 
@@ -242,7 +242,7 @@ export const statusTable: Readonly<Record<number, ErrorCategory>> = http.statusT
  * `data_error`.
  *
  * @since 0.1.0
- * @category classification
+ * @category getters
  */
 export const reasonCategory = (reason: string): ErrorCategory | undefined => http.reasonTable[reason]
 
@@ -250,7 +250,7 @@ export const reasonCategory = (reason: string): ErrorCategory | undefined => htt
  * Node and undici error codes that mean the network failed.
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const networkCodes: ReadonlySet<string> = internal.networkCodes
 
@@ -258,7 +258,7 @@ export const networkCodes: ReadonlySet<string> = internal.networkCodes
  * Node error codes that mean a resource ran out.
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const systemCodes: ReadonlySet<string> = internal.systemCodes
 
@@ -267,6 +267,6 @@ export const systemCodes: ReadonlySet<string> = internal.systemCodes
  * that do not verify, requests that cannot be built, and `UND_ERR_ABORTED` (the caller aborted).
  *
  * @since 0.1.0
- * @category classification
+ * @category constants
  */
 export const permanentCodes: ReadonlySet<string> = internal.permanentCodes

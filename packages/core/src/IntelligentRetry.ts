@@ -141,7 +141,7 @@ export interface IntelligentRetryOptions<E> {
    */
   readonly retryable?: ((error: E) => boolean) | undefined
   /**
-   * The dependency this run calls: the bucket of a keyed `RetryBudget` it draws on, and the key of
+   * The dependency this run calls: the token bucket of a keyed `RetryBudget` it draws on, and the key of
    * its cool-downs. Default: the task name.
    */
   readonly budgetKey?: string | undefined
@@ -269,7 +269,7 @@ export interface StrategyChoice {
  * ```
  *
  * @since 0.1.0
- * @category debugging
+ * @category getters
  */
 export const strategyFor: (
   error: unknown,
@@ -282,7 +282,7 @@ export const strategyFor: (
  * `withIntelligentRetry` run here would do with `error`.
  *
  * @since 0.1.0
- * @category debugging
+ * @category accessors
  */
 export const currentStrategyFor: (error: unknown) => Effect.Effect<StrategyChoice> = internal.currentStrategyFor
 
@@ -293,6 +293,6 @@ export const currentStrategyFor: (error: unknown) => Effect.Effect<StrategyChoic
  * outside the process (a queue's delayed job) re-checks it against this when it reads it back.
  *
  * @since 0.1.0
- * @category getters
+ * @category accessors
  */
 export const currentMaxWait: Effect.Effect<number, InvalidPolicyError> = internal.currentMaxWait

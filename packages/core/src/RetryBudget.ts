@@ -137,7 +137,9 @@ export interface RetryBudgetOptions {
 
 /**
  * The budget current for `withIntelligentRetry`, as a `Context.Reference`. Its default is a
- * process-wide budget with one bucket per key and the default configuration; `undefined`
+ * process-wide budget with one bucket per key and the default configuration, and one set of
+ * buckets per `Clock` (each test's `TestClock` starts with full buckets; the clock is read on the
+ * failure path only, a success deposits into the buckets of the clock last seen failing); `undefined`
  * ({@link layerNone}) turns budgeting off.
  *
  * @example
@@ -153,10 +155,10 @@ export interface RetryBudgetOptions {
  * ```
  *
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export class RetryBudget extends Context.Reference<RetryBudget>()("@intelligent-retry/core/RetryBudget", {
-  defaultValue: (): RetryBudgetService | undefined => internal.make(internal.defaultSettings, true)
+  defaultValue: (): RetryBudgetService | undefined => internal.makeDefault()
 }) {}
 
 /**
@@ -229,7 +231,7 @@ export interface RetryBudgetSettings {
  * (`@intelligent-retry/redis`) that must behave exactly as the in-process one.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decodeOptions = (
   options: RetryBudgetOptions = {}
@@ -258,7 +260,7 @@ export const fromSettings = (settings: RetryBudgetSettings, keyed: boolean): Ret
  * outside this library.
  *
  * @since 0.1.0
- * @category predicates
+ * @category guards
  */
 export const isContention: (error: unknown) => boolean = internal.isContention
 
@@ -267,7 +269,7 @@ export const isContention: (error: unknown) => boolean = internal.isContention
  * budget); `undefined` with budgeting off.
  *
  * @since 0.1.0
- * @category getters
+ * @category accessors
  */
 export const balance = (key = ""): Effect.Effect<number | undefined> =>
   Effect.flatMap(RetryBudget, (budget) => budget === undefined ? Effect.succeed(undefined) : budget.balance(key))

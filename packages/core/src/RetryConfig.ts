@@ -149,7 +149,7 @@ const layerOf = <R = never>(
  * ```
  *
  * @since 0.1.0
- * @category services
+ * @category tags
  */
 export class RetryConfig extends Context.Reference<RetryConfig>()("@intelligent-retry/core/RetryConfig", {
   defaultValue: (): Settings => internal.fromEnvironment().settings
@@ -311,7 +311,7 @@ export const layerFromJsonFile = (
  * threshold 50). What `RetryMonitor` reads for `MONITORING_ENABLED` and `ERROR_THRESHOLD`.
  *
  * @since 0.1.0
- * @category getters
+ * @category accessors
  */
 export const monitoring: Effect.Effect<Monitoring> = Effect.map(
   RetryConfig,

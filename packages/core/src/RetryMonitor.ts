@@ -29,12 +29,14 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { categories, type ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
+import { show } from "./internal/policy.js"
 import { redact, safeCause } from "./internal/redact.js"
 import { scrubTaskName as storedTaskName } from "./internal/stats/names.js"
-import { durationMillis, invalid } from "./internal/stats/options.js"
+import { durationMillis, fail, type InvalidPolicyError, unknownOption } from "./internal/validate.js"
 import * as RetryConfigModule from "./RetryConfig.js"
 import type { ErrorSample, TimeWindow, WindowErrorCounts } from "./RetryStats.js"
 import { RetryStats } from "./RetryStats.js"
@@ -84,8 +86,9 @@ export interface RetryAlert {
 }
 
 /**
- * Thresholds of a check. Validated when `check`, `run` or `make` is called: an invalid value
- * throws an `IllegalArgumentException` naming the field and the value.
+ * Thresholds of a check. Validated when `check` or `run` is called: an invalid value (or an
+ * unknown key) makes the returned effect die with an `InvalidPolicyError` naming the field and the
+ * value, as the combinator does.
  *
  * @since 0.1.0
  * @category models
@@ -157,6 +160,7 @@ export const defaults: {
  * @category models
  */
 export interface AlertSinkService {
+  /** Delivers one alert. A failure or a defect is logged (redacted) and does not stop the monitor. */
   readonly send: (alert: RetryAlert) => Effect.Effect<void>
 }
 
@@ -253,48 +257,66 @@ interface Resolved {
   readonly taskName: string | undefined
 }
 
-const WHERE = "RetryMonitor"
+const monitorKeys = ["window", "errorThreshold", "categoryThresholds", "taskName"]
+const monitorOptionKeys: ReadonlySet<string> = new Set(monitorKeys)
+const runOptionKeys: ReadonlySet<string> = new Set([...monitorKeys, "schedule", "cooldown"])
 
-const threshold = (field: string, value: unknown): number => {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    return invalid(WHERE, field, "a non-negative finite number", value)
-  }
-  return value
-}
+const threshold = (field: string, value: unknown): Either.Either<number, InvalidPolicyError> =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0
+    ? Either.right(value)
+    : fail(field, value, `must be a non-negative finite number, got ${show(value)}`)
 
-const resolve = (options: MonitorOptions | undefined): Resolved => {
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    return invalid(WHERE, "options", "an object", options)
-  }
-  const o = options ?? {}
-  const windowMillis = o.window === undefined
-    ? Duration.toMillis(defaults.window)
-    : durationMillis(WHERE, "window", o.window, { infinite: false, zero: false })
-  const errorThreshold = o.errorThreshold === undefined ? undefined : threshold("errorThreshold", o.errorThreshold)
-  const table = o.categoryThresholds ?? defaults.categoryThresholds
-  if (typeof table !== "object" || table === null) invalid(WHERE, "categoryThresholds", "an object", table)
-  const categoryThresholds: Array<readonly [ErrorCategory, number]> = []
-  for (const key of Object.keys(table)) {
-    if (!isErrorCategory(key)) {
-      invalid(WHERE, "categoryThresholds", `keyed by a category (${categories.join(", ")})`, key)
+const resolve = (
+  options: MonitorOptions | undefined,
+  what: string,
+  allowed: ReadonlySet<string>
+): Either.Either<Resolved, InvalidPolicyError> =>
+  Either.gen(function*() {
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      return yield* fail("options", options, `must be an object, got ${show(options)}`)
     }
-  }
-  // in the fixed category order, so alerts come out in a stable order
-  for (const category of categories) {
-    const value = (table as Record<string, unknown>)[category]
-    if (value !== undefined) {
-      categoryThresholds.push([category, threshold(`categoryThresholds.${category}`, value)])
+    const o = options ?? {}
+    const unknown = unknownOption(o, allowed, what)
+    if (unknown !== undefined) return yield* Either.left(unknown)
+    const windowMillis = o.window === undefined
+      ? Duration.toMillis(defaults.window)
+      : yield* durationMillis("window", o.window, { infinite: false, zero: false })
+    const errorThreshold = o.errorThreshold === undefined
+      ? undefined
+      : yield* threshold("errorThreshold", o.errorThreshold)
+    const table = o.categoryThresholds ?? defaults.categoryThresholds
+    if (typeof table !== "object" || table === null) {
+      return yield* fail("categoryThresholds", table, `must be an object, got ${show(table)}`)
     }
-  }
-  if (o.taskName !== undefined && typeof o.taskName !== "string") invalid(WHERE, "taskName", "a string", o.taskName)
-  return {
-    window: Duration.millis(windowMillis),
-    windowMillis,
-    errorThreshold,
-    categoryThresholds,
-    taskName: o.taskName
-  }
-}
+    for (const key of Object.keys(table)) {
+      if (!isErrorCategory(key)) {
+        const value = (table as Record<string, unknown>)[key]
+        return yield* fail(
+          `categoryThresholds.${key}`,
+          value,
+          `"${key}" is not a category (${categories.join(", ")}), got ${show(value)}`
+        )
+      }
+    }
+    // in the fixed category order, so alerts come out in a stable order
+    const categoryThresholds: Array<readonly [ErrorCategory, number]> = []
+    for (const category of categories) {
+      const value = (table as Record<string, unknown>)[category]
+      if (value !== undefined) {
+        categoryThresholds.push([category, yield* threshold(`categoryThresholds.${category}`, value)])
+      }
+    }
+    if (o.taskName !== undefined && typeof o.taskName !== "string") {
+      return yield* fail("taskName", o.taskName, `must be a string, got ${show(o.taskName)}`)
+    }
+    return {
+      window: Duration.millis(windowMillis),
+      windowMillis,
+      errorThreshold,
+      categoryThresholds,
+      taskName: o.taskName
+    }
+  })
 
 const describe = (sample: ErrorSample | undefined): string =>
   sample === undefined ? "" : ` Latest: ${sample.tag}: ${sample.message}`
@@ -417,13 +439,16 @@ const tickWith = (
  *
  * Alerts, in order: `ERROR_THRESHOLD_EXCEEDED` when the failed attempts of the window exceed
  * `errorThreshold`, then one `CATEGORY_THRESHOLD_EXCEEDED` per category whose failed attempts
- * exceed its threshold, in the fixed category order. Options are validated now; an invalid one
- * throws an `IllegalArgumentException` naming the field and the value.
+ * exceed its threshold, in the fixed category order. Options are validated now; with an invalid
+ * one the effect dies with an `InvalidPolicyError` naming the field and the value.
  *
  * @since 0.1.0
- * @category monitoring
+ * @category accessors
  */
-export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<RetryAlert>> => checkWith(resolve(options))
+export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<RetryAlert>> => {
+  const resolved = resolve(options, "RetryMonitor.check", monitorOptionKeys)
+  return Either.isLeft(resolved) ? Effect.die(resolved.left) : checkWith(resolved.right)
+}
 
 /**
  * Checks at once, then again on `schedule` (default: every `window`), like the guide's periodic
@@ -446,13 +471,17 @@ export const check = (options?: MonitorOptions): Effect.Effect<ReadonlyArray<Ret
  * ```
  *
  * @since 0.1.0
- * @category monitoring
+ * @category accessors
  */
 export const run = <Out = number, R = never>(options?: RunOptions<Out, R>): Effect.Effect<Out, never, R> => {
-  const config = resolve(options)
-  const cooldownMillis = options?.cooldown === undefined
-    ? Duration.toMillis(defaults.cooldown)
-    : durationMillis(WHERE, "cooldown", options.cooldown, { infinite: true, zero: true })
+  const resolved = resolve(options, "RetryMonitor.run", runOptionKeys)
+  if (Either.isLeft(resolved)) return Effect.die(resolved.left)
+  const config = resolved.right
+  const cooldown = options?.cooldown === undefined
+    ? Either.right(Duration.toMillis(defaults.cooldown))
+    : durationMillis("cooldown", options.cooldown, { infinite: true, zero: true })
+  if (Either.isLeft(cooldown)) return Effect.die(cooldown.left)
+  const cooldownMillis = cooldown.right
   const schedule = options?.schedule ??
     (Schedule.spaced(config.window) as unknown as Schedule.Schedule<Out, ReadonlyArray<RetryAlert>, R>)
   return Effect.suspend(() => {

@@ -47,14 +47,14 @@ export {
    * Every decision, in order.
    *
    * @since 0.1.0
-   * @category models
+   * @category constants
    */
   decisions,
   /**
    * Whether a value is one of the decisions.
    *
    * @since 0.1.0
-   * @category models
+   * @category guards
    */
   isRetryDecision
 } from "./RetryDecision.js"
@@ -148,8 +148,11 @@ export interface RetryPolicyInput {
 /**
  * Invalid retry settings: a policy field, an option or a configuration value. `field` names what
  * was wrong as the user wrote it, and `value` is what was given. Every API reports bad input with
- * it: functions returning an `Effect` fail with it (never throw), layers fail with it, and
- * `withIntelligentRetry` dies with it.
+ * it, one way per kind of API: layers, and constructors or decoders returning an `Effect`, fail with
+ * it; combinators and operations (`withIntelligentRetry`, `withCircuitBreaker`, the HTTP client
+ * transform's requests, `RetryMonitor.check`) die with it; functions returning a plain value
+ * (`make`, `scale`, `Strategies.toSchedule`) throw it. A function returning an `Effect`, a
+ * `Layer` or a client never throws.
  *
  * @since 0.1.0
  * @category errors
@@ -174,7 +177,8 @@ export const invalid: (field: string, value: unknown, reason: string) => Invalid
 
 /**
  * The first key of `options` that is not in `allowed`, as an {@link InvalidPolicyError} naming
- * `options.<key>` and the value ("is not an option of `what`"); `undefined` when all are known.
+ * `<prefix>.<key>` (default prefix: `options`) and the value ("is not an option of `what`");
+ * `undefined` when all are known.
  * For packages that validate their own options the same way.
  *
  * @since 0.1.0
@@ -183,7 +187,8 @@ export const invalid: (field: string, value: unknown, reason: string) => Invalid
 export const unknownOption: (
   options: object,
   allowed: ReadonlySet<string>,
-  what: string
+  what: string,
+  prefix?: string
 ) => InvalidPolicyError | undefined = validate.unknownOption
 
 /**
@@ -200,12 +205,22 @@ export const describe: (value: unknown) => string = internal.show
  * Validates a `Duration.DurationInput` that must not be negative or NaN: a number of
  * milliseconds, a bigint of nanoseconds, a string such as `"5 seconds"`, a `[seconds, nanos]` pair
  * or a `Duration`. (`Duration.decode` reads `-1` as zero; here it is an error naming `field`.)
+ * With `bounds`, zero (`zero: false`) or an infinite duration (`infinite: false`) is an error
+ * too; the message states the rule: `Invalid timeout: must be a positive, finite duration, got 0`.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
-export const decodeDuration: (field: string, value: unknown) => Either.Either<Duration.Duration, InvalidPolicyError> =
-  validate.decodeDuration
+export const decodeDuration: (
+  field: string,
+  value: unknown,
+  bounds?: {
+    /** Whether zero is allowed. Default: `true`. */
+    readonly zero?: boolean | undefined
+    /** Whether an infinite duration is allowed. Default: `true`. */
+    readonly infinite?: boolean | undefined
+  }
+) => Either.Either<Duration.Duration, InvalidPolicyError> = validate.decodeDuration
 
 const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
   invalid(prefix === "" ? e.field : `${prefix}.${e.field}`, e.value, e.reason)
@@ -214,7 +229,7 @@ const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
  * Validates a policy input, whatever it is (arbitrary JSON included). Never throws.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<RetryPolicy, InvalidPolicyError> =>
   Either.mapLeft(internal.decodePolicy(input), toError(field))
@@ -224,7 +239,7 @@ export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<R
  * the value.
  *
  * @since 0.1.0
- * @category constructors
+ * @category schemas
  */
 export const decode = (input: RetryPolicyInput): Effect.Effect<RetryPolicy, InvalidPolicyError> => decodeUnknown(input)
 
@@ -288,7 +303,7 @@ export const nominalWaits = (policy: RetryPolicy): ReadonlyArray<number> => {
  * ```
  *
  * @since 0.1.0
- * @category schedules
+ * @category constructors
  */
 export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Duration, unknown> =>
   plan.policySchedule(policy)

@@ -88,7 +88,7 @@ export const initial: (start?: number) => RetryState = internal.initial
  * Never throws.
  *
  * @since 0.1.0
- * @category decoding
+ * @category schemas
  */
 export const decode: (input: unknown, field?: string) => Either.Either<RetryState, InvalidPolicyError> = internal.decode
 

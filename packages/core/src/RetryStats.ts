@@ -34,7 +34,8 @@
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { dual } from "effect/Function"
+import * as Either from "effect/Either"
+import { dual, identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
@@ -51,6 +52,7 @@ import * as rules from "./internal/stats/rules.js"
 import * as internalSnapshot from "./internal/stats/snapshot.js"
 import * as internal from "./internal/stats/store.js"
 import type { RetryOutcome } from "./RetryOutcome.js"
+import type { InvalidPolicyError } from "./RetryPolicy.js"
 
 /**
  * The identifier every statistics store carries.
@@ -261,8 +263,8 @@ export interface WindowErrorCounts {
 }
 
 /**
- * Options of a memory store. Validated once; an invalid value throws an
- * `IllegalArgumentException` naming the field and the value.
+ * Options of a memory store. Validated once, when the store or layer is made: an invalid value
+ * (or an unknown key) is an `InvalidPolicyError` naming the field and the value.
  *
  * @since 0.1.0
  * @category models
@@ -378,12 +380,13 @@ export interface SinkBatch {
  * @category models
  */
 export interface RetryStatsSink {
+  /** Writes one batch of closed buckets; a failure keeps the batch for a later attempt. */
   readonly write: (batch: SinkBatch) => Effect.Effect<void, unknown>
 }
 
 /**
- * How a store with a sink delivers. Validated once; an invalid value throws an
- * `IllegalArgumentException` naming the field and the value.
+ * How a store with a sink delivers. Validated once, when the store or layer is made: an invalid
+ * value is an `InvalidPolicyError` naming the field and the value.
  *
  * @since 0.2.0
  * @category models
@@ -485,8 +488,8 @@ export interface RetryStatsService {
   /**
    * Failed attempts in the current bucket and the buckets before it that `window` spans
    * (`ceil(window / bucketWidth)` buckets in all), for one task or all. Costs O(buckets held),
-   * whatever the window. Throws an `IllegalArgumentException` if `window` is not a positive,
-   * finite duration.
+   * whatever the window. Dies with an `InvalidPolicyError` if `window` is not a positive, finite
+   * duration.
    */
   readonly errorsInWindow: (window: Duration.DurationInput, taskName?: string) => Effect.Effect<WindowErrorCounts>
   /** The most recent samples, oldest first; at most `limit` (default: all held). */
@@ -566,7 +569,7 @@ export const OVERFLOW_TASK: string = internal.OVERFLOW_TASK
  * ```
  *
  * @since 0.1.0
- * @category metrics
+ * @category constants
  */
 export const metrics: {
   readonly attempts: Metric.Metric.Counter<number>
@@ -588,7 +591,7 @@ export const metrics: {
  * The labels of one metric series, in the order the store writes them.
  *
  * @since 0.1.0
- * @category metrics
+ * @category getters
  */
 export const metricLabels: (
   task: string,
@@ -602,8 +605,8 @@ export const metricLabels: (
 
 /**
  * Creates an empty memory store, synchronously: for benchmarks and for programs that manage the
- * store themselves. Throws an `IllegalArgumentException` naming the field and the value if an
- * option is invalid.
+ * store themselves. Throws an `InvalidPolicyError` naming the field and the value if an option is
+ * invalid (the effectful {@link make} fails with it instead).
  *
  * @since 0.1.0
  * @category constructors
@@ -611,21 +614,19 @@ export const metricLabels: (
 export const unsafeMake = (options?: StoreOptions): RetryStatsService => internal.unsafeMake(options)
 
 /**
- * Creates an empty memory store. Options are validated when `make` is called, not when the
- * effect runs.
+ * Creates an empty memory store. An invalid option fails the effect with an `InvalidPolicyError`
+ * naming the field and the value.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: StoreOptions): Effect.Effect<RetryStatsService> => {
-  const resolved = options_.resolveOptions(options)
-  return Effect.sync(() => new internal.MemoryStore(resolved))
-}
+export const make = (options?: StoreOptions): Effect.Effect<RetryStatsService, InvalidPolicyError> =>
+  Effect.map(options_.resolveOptions(options), (resolved) => new internal.MemoryStore(resolved))
 
 /**
  * Creates an empty memory store whose closed buckets and samples flow to `sink`, with its delivery
- * fiber in the scope. Closing the scope flushes (bounded by `writeTimeout`). Options are
- * validated when `makeWithSink` is called.
+ * fiber in the scope. Closing the scope flushes (bounded by `writeTimeout`). An invalid option
+ * fails the effect with an `InvalidPolicyError` naming the field and the value.
  *
  * **Details**
  *
@@ -641,11 +642,16 @@ export const make = (options?: StoreOptions): Effect.Effect<RetryStatsService> =
 export const makeWithSink = (
   sink: RetryStatsSink,
   options?: StoreOptions & DeliveryOptions
-): Effect.Effect<RetryStatsService, never, Scope.Scope> => {
-  const resolved = options_.resolveOptions(storeOptionsOf(options))
-  const deliveryOptions = delivery.resolveDelivery(deliveryOptionsOf(options))
-  return delivery.makeWithSink(resolved, sink, deliveryOptions)
-}
+): Effect.Effect<RetryStatsService, InvalidPolicyError, Scope.Scope> =>
+  Effect.flatMap(
+    Either.all([
+      options_.resolveOptions(storeOptionsOf(options), "RetryStats.makeWithSink", sinkOptionKeys),
+      delivery.resolveDelivery(deliveryOptionsOf(options))
+    ]),
+    ([resolved, deliveryOptions]) => delivery.makeWithSink(resolved, sink, deliveryOptions)
+  )
+
+const sinkOptionKeys: ReadonlySet<string> = new Set([...options_.storeOptionKeys, ...delivery.deliveryOptionKeys])
 
 const storeOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): StoreOptions | undefined => {
   if (o === undefined || typeof o !== "object" || o === null) return o
@@ -663,7 +669,7 @@ const deliveryOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): Del
  * A store that records nothing and reads as empty.
  *
  * @since 0.1.0
- * @category constructors
+ * @category constants
  */
 export const noop: RetryStatsService = internal.noop
 
@@ -691,20 +697,18 @@ export class RetryStats extends Context.Reference<RetryStats>()("@intelligent-re
 export const layer: Layer.Layer<RetryStats> = Layer.sync(RetryStats, () => internal.unsafeMake())
 
 /**
- * Provides a fresh, empty memory store with the given options, validated now: an invalid
- * option throws an `IllegalArgumentException` naming the field and the value.
+ * Provides a fresh, empty memory store with the given options: an invalid option fails the layer
+ * with an `InvalidPolicyError` naming the field and the value.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerWith = (options: StoreOptions): Layer.Layer<RetryStats> => {
-  const resolved = options_.resolveOptions(options)
-  return Layer.sync(RetryStats, () => new internal.MemoryStore(resolved))
-}
+export const layerWith = (options: StoreOptions): Layer.Layer<RetryStats, InvalidPolicyError> =>
+  Layer.effect(RetryStats, make(options))
 
 /**
  * Provides a fresh memory store whose closed buckets flow to `sink` (see {@link makeWithSink}).
- * Releasing the layer flushes.
+ * Releasing the layer flushes. An invalid option fails the layer with an `InvalidPolicyError`.
  *
  * @since 0.2.0
  * @category layers
@@ -712,7 +716,7 @@ export const layerWith = (options: StoreOptions): Layer.Layer<RetryStats> => {
 export const layerSink = (
   sink: RetryStatsSink,
   options?: StoreOptions & DeliveryOptions
-): Layer.Layer<RetryStats> => Layer.scoped(RetryStats, makeWithSink(sink, options))
+): Layer.Layer<RetryStats, InvalidPolicyError> => Layer.scoped(RetryStats, makeWithSink(sink, options))
 
 /**
  * Turns recording off: the store records nothing, reads as empty and updates no metric.
@@ -730,7 +734,7 @@ export const layerNoop: Layer.Layer<RetryStats> = Layer.succeed(RetryStats, inte
  * The current store's published state, folded up to now: everything recorded so far.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(RetryStats, (stats) => stats.snapshot)
 
@@ -739,7 +743,7 @@ export const snapshot: Effect.Effect<Snapshot> = Effect.flatMap(RetryStats, (sta
  * a bucket closed (by `Clock`), whether or not anything was recorded.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const changes: Stream.Stream<Snapshot> = Stream.unwrap(Effect.map(RetryStats, (stats) => stats.changes))
 
@@ -750,7 +754,7 @@ export const changes: Stream.Stream<Snapshot> = Stream.unwrap(Effect.map(RetrySt
  * publishes a new snapshot. Never fails.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const flush: Effect.Effect<void> = Effect.flatMap(RetryStats, (stats) => stats.flush)
 
@@ -758,7 +762,7 @@ export const flush: Effect.Effect<void> = Effect.flatMap(RetryStats, (stats) => 
  * Counts of the current store's delivery to its sink.
  *
  * @since 0.2.0
- * @category reading
+ * @category accessors
  */
 export const deliveryStatus: Effect.Effect<DeliveryStatus> = Effect.flatMap(
   RetryStats,
@@ -776,7 +780,7 @@ export const deliveryStatus: Effect.Effect<DeliveryStatus> = Effect.flatMap(
  * task may be named as recorded or as stored (scrubbed of secrets).
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const analyzeTaskErrors = (taskName?: string): Effect.Effect<ErrorAnalysis> =>
   Effect.flatMap(RetryStats, (stats) => stats.analyzeTaskErrors(taskName))
@@ -786,7 +790,7 @@ export const analyzeTaskErrors = (taskName?: string): Effect.Effect<ErrorAnalysi
  * What a monitoring job reads.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap(
   RetryStats,
@@ -804,15 +808,18 @@ export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap
  * cutoff may be kept until the next cleanup. The count is the failed attempts held in the
  * dropped buckets (retries and outcomes go with them but are not counted). Recent samples
  * older than the cutoff are dropped too, exactly. A task left with nothing frees its name.
- * `olderThan` must be a non-negative duration; otherwise this throws an
- * `IllegalArgumentException`. What a sink already received is not touched.
+ * `olderThan` must be a non-negative duration; otherwise the effect dies with an
+ * `InvalidPolicyError` naming it (a bad argument is a defect of the caller, as with the
+ * combinator). What a sink already received is not touched.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours"): Effect.Effect<number> => {
-  options_.olderThanMillis(olderThan)
-  return Effect.flatMap(RetryStats, (stats) => stats.cleanupOldErrors(olderThan))
+  const checked = options_.olderThanMillis(olderThan)
+  return Either.isLeft(checked)
+    ? Effect.die(checked.left)
+    : Effect.flatMap(RetryStats, (stats) => stats.cleanupOldErrors(olderThan))
 }
 
 /**
@@ -820,11 +827,13 @@ export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours")
  * {@link RetryStatsService.errorsInWindow}.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const errorsInWindow = (window: Duration.DurationInput, taskName?: string): Effect.Effect<WindowErrorCounts> => {
-  options_.windowMillis(window)
-  return Effect.flatMap(RetryStats, (stats) => stats.errorsInWindow(window, taskName))
+  const checked = options_.windowMillis(window)
+  return Either.isLeft(checked)
+    ? Effect.die(checked.left)
+    : Effect.flatMap(RetryStats, (stats) => stats.errorsInWindow(window, taskName))
 }
 
 // -----------------------------------------------------------------------------
@@ -840,7 +849,7 @@ const impl = (s: Snapshot): internalSnapshot.SnapshotImpl => s as internalSnapsh
  * {@link analyzeTaskErrors} answers.
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const analyze: {
   (taskName?: string): (self: Snapshot) => ErrorAnalysis
@@ -854,16 +863,17 @@ export const analyze: {
  * The statistics as of the snapshot's `time`; what {@link getErrorStatistics} answers.
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.statistics(impl(self))
 
 /**
  * Failed attempts in the window ending at the snapshot's `time`; what {@link errorsInWindow}
- * answers. Throws an `IllegalArgumentException` if `window` is not a positive, finite duration.
+ * answers. Throws an `InvalidPolicyError` if `window` is not a positive, finite duration (a pure
+ * function: no effect to fail).
  *
  * @since 0.2.0
- * @category reading
+ * @category getters
  */
 export const windowCounts: {
   (window: Duration.DurationInput, taskName?: string): (self: Snapshot) => WindowErrorCounts
@@ -871,7 +881,7 @@ export const windowCounts: {
 } = dual(
   (args) => isSnapshot(args[0]),
   (self: Snapshot, window: Duration.DurationInput, taskName?: string): WindowErrorCounts =>
-    internalSnapshot.windowCounts(impl(self), options_.windowMillis(window), taskName)
+    internalSnapshot.windowCounts(impl(self), Either.getOrThrowWith(options_.windowMillis(window), identity), taskName)
 )
 
 // -----------------------------------------------------------------------------
@@ -884,7 +894,7 @@ export const windowCounts: {
  * name is first seen; a reader of a sink's storage applies it to the name it looks up.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const storedTaskName: (task: string) => string = scrubTaskName
 
@@ -894,7 +904,7 @@ export const storedTaskName: (task: string) => string = scrubTaskName
  * (when given) must be filtered out by the caller.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const analysisFromCounters = (
   taskName: string | undefined,
@@ -911,7 +921,7 @@ export const analysisFromCounters = (
  * {@link getErrorStatistics}.
  *
  * @since 0.2.0
- * @category aggregates
+ * @category getters
  */
 export const statisticsFromCounters = (
   counters: Iterable<CategoryCounters>,

@@ -44,7 +44,7 @@ export type StrategyTableInput = { readonly [C in ErrorCategory]?: RetryPolicyIn
  * Never retry.
  *
  * @since 0.1.0
- * @category policies
+ * @category constants
  */
 export const noRetry: RetryPolicy = make({ decision: "no_retry", maxRetries: 0, baseDelay: 0, maxDelay: 0 })
 
@@ -53,7 +53,7 @@ export const noRetry: RetryPolicy = make({ decision: "no_retry", maxRetries: 0, 
  * 10 seconds, factor 1.2 (the guide's network strategy).
  *
  * @since 0.1.0
- * @category policies
+ * @category constructors
  */
 export const immediate = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
   make({
@@ -71,7 +71,7 @@ export const immediate = (overrides?: Omit<RetryPolicyInput, "decision">): Retry
  * no jitter). The guide's tracking network strategy.
  *
  * @since 0.1.0
- * @category policies
+ * @category constructors
  */
 export const progressive = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
   make({
@@ -91,7 +91,7 @@ export const progressive = (overrides?: Omit<RetryPolicyInput, "decision">): Ret
  * lands before they can have been freed, while still spreading a fleet out.
  *
  * @since 0.1.0
- * @category policies
+ * @category constructors
  */
 export const resourceConstraint = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
   make({
@@ -109,7 +109,7 @@ export const resourceConstraint = (overrides?: Omit<RetryPolicyInput, "decision"
  * (retry_with_delay, factor 1.5, max 10 s, no jitter). Local file contention clears in seconds.
  *
  * @since 0.1.0
- * @category policies
+ * @category constructors
  */
 export const fileOperation = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
   make({
@@ -127,7 +127,7 @@ export const fileOperation = (overrides?: Omit<RetryPolicyInput, "decision">): R
  * retries, base 10 s, max 160 s, factor 2, equal jitter — about 5 minutes of patience in all.
  *
  * @since 0.1.0
- * @category policies
+ * @category constructors
  */
 export const criticalFile = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
   make({
@@ -159,7 +159,7 @@ export const criticalFile = (overrides?: Omit<RetryPolicyInput, "decision">): Re
  * ```
  *
  * @since 0.1.0
- * @category policies
+ * @category constructors
  */
 export const custom: (input: RetryPolicyInput) => RetryPolicy = make
 
@@ -180,7 +180,7 @@ export const custom: (input: RetryPolicyInput) => RetryPolicy = make
  * | permanent_error | no_retry | 0 | | | | |
  *
  * @since 0.1.0
- * @category presets
+ * @category constants
  */
 export const defaults: StrategyTable = {
   network_error: immediate(),
@@ -213,7 +213,7 @@ export const defaults: StrategyTable = {
  * Categories not listed keep the current table's policy.
  *
  * @since 0.1.0
- * @category presets
+ * @category constants
  */
 export const tracking = {
   network_error: progressive(),
@@ -242,7 +242,7 @@ export const tracking = {
  * 4 s); system errors use {@link resourceConstraint}; temporary errors use {@link fileOperation}.
  *
  * @since 0.1.0
- * @category presets
+ * @category constants
  */
 export const screenshot = {
   network_error: immediate({ maxRetries: 3, baseDelay: "2 seconds", maxDelay: "10 seconds", backoffFactor: 2 }),
@@ -255,7 +255,7 @@ export const screenshot = {
  * errors use {@link resourceConstraint}; temporary errors use {@link criticalFile}.
  *
  * @since 0.1.0
- * @category presets
+ * @category constants
  */
 export const document = {
   data_error: noRetry,
@@ -267,7 +267,7 @@ export const document = {
  * Every preset by name, as configuration refers to them.
  *
  * @since 0.1.0
- * @category presets
+ * @category constants
  */
 export const presets = { defaults, tracking, screenshot, document } as const
 
@@ -275,7 +275,7 @@ export const presets = { defaults, tracking, screenshot, document } as const
  * A preset's name.
  *
  * @since 0.1.0
- * @category presets
+ * @category models
  */
 export type PresetName = keyof typeof presets
 
@@ -319,7 +319,7 @@ const freeze = (input: object): boolean => {
  * that cannot be frozen (a Proxy) is decoded on every use instead.
  *
  * @since 0.1.0
- * @category tables
+ * @category schemas
  */
 export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<StrategyTable>, InvalidPolicyError> => {
   if (typeof input !== "object" || input === null) {
@@ -360,7 +360,7 @@ export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<St
  * Validates `overrides` and lays them over `base`, category by category.
  *
  * @since 0.1.0
- * @category tables
+ * @category combinators
  */
 export const merge: {
   (overrides: StrategyTableInput): (base: StrategyTable) => Either.Either<StrategyTable, InvalidPolicyError>
@@ -385,7 +385,7 @@ export const merge: {
  * ```
  *
  * @since 0.1.0
- * @category tables
+ * @category combinators
  */
 export const scale: {
   (factor: number): <T extends Partial<StrategyTable>>(table: T) => T
@@ -472,7 +472,7 @@ export class Strategies extends Context.Reference<Strategies>()("@intelligent-re
  * ```
  *
  * @since 0.1.0
- * @category schedules
+ * @category constructors
  */
 export const toSchedule = (
   table: StrategyTable,

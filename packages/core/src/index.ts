@@ -129,52 +129,52 @@ import { Strategies as StrategiesTag } from "./Strategies.js"
 /**
  * @deprecated Use `Strategies.Strategies` (the tag) and `Strategies.layer`.
  * @since 0.1.0
- * @category deprecated
+ * @category tags
  */
 export const RetryStrategies: typeof StrategiesTag = StrategiesTag
 /**
  * @deprecated Use `Strategies.Strategies`.
  * @since 0.1.0
- * @category deprecated
+ * @category tags
  */
 export type RetryStrategies = StrategiesTag
 
 /**
  * @deprecated Use `Classifier.Classifier` (the tag) and `Classifier.layer`.
  * @since 0.1.0
- * @category deprecated
+ * @category tags
  */
 export const RetryClassifier: typeof ClassifierTag = ClassifierTag
 /**
  * @deprecated Use `Classifier.Classifier`.
  * @since 0.1.0
- * @category deprecated
+ * @category tags
  */
 export type RetryClassifier = ClassifierTag
 
 /**
  * @deprecated Use `IntelligentRetry.strategyFor`.
  * @since 0.1.0
- * @category deprecated
+ * @category getters
  */
 export const strategyFor: typeof strategyForImpl = strategyForImpl
 
 /**
  * @deprecated Use `IntelligentRetry.currentStrategyFor`.
  * @since 0.1.0
- * @category deprecated
+ * @category accessors
  */
 export const currentStrategyFor: typeof currentStrategyForImpl = currentStrategyForImpl
 
 /**
  * @deprecated Use `RetryMonitor.AlertSink`.
  * @since 0.1.0
- * @category deprecated
+ * @category tags
  */
 export const AlertSink: typeof AlertSinkTag = AlertSinkTag
 /**
  * @deprecated Use `RetryMonitor.AlertSink`.
  * @since 0.1.0
- * @category deprecated
+ * @category tags
  */
 export type AlertSink = AlertSinkTag

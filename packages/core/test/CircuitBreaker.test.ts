@@ -537,6 +537,16 @@ describe("CircuitBreaker", () => {
         }))
     }
 
+    it("a store's maxKeys must be an integer ≥ 1: the constructors throw an InvalidPolicyError naming it", () => {
+      for (const maxKeys of [0, -1, 1.5, Number.NaN]) {
+        expect(() => CircuitBreaker.makeMemory(maxKeys)).toThrow(InvalidPolicyError)
+        expect(() => CircuitBreaker.makeCircuits(maxKeys)).toThrow(
+          `Invalid maxKeys: must be an integer ≥ 1, got ${maxKeys}`
+        )
+      }
+      expect(CircuitBreaker.makeMemory(1)).toBeDefined()
+    })
+
     it("defaults are the documented ones", () => {
       expect(CircuitBreaker.defaults).toMatchObject({
         consecutiveFailures: 5,

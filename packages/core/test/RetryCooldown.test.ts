@@ -1,8 +1,42 @@
 import { describe, expect, it } from "@effect/vitest"
-import { RateLimitError, RetryCooldown, withIntelligentRetry } from "@intelligent-retry/core"
-import { Clock, Duration, Effect, Fiber, TestClock } from "effect"
+import {
+  IntelligentRetry,
+  NetworkError,
+  RateLimitError,
+  RetryCooldown,
+  RetryHandoff,
+  withIntelligentRetry
+} from "@intelligent-retry/core"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Random, TestClock } from "effect"
+import { Holds } from "../src/internal/cooldown.js"
+import { scripted } from "./utils.js"
 
 const limited = new RateLimitError({ message: "429", retryAfter: Duration.seconds(2) })
+const limitedFor = (seconds: number) => new RateLimitError({ message: "429", retryAfter: Duration.seconds(seconds) })
+
+/** A network error retried after exactly `millis` (no jitter), once. */
+const fixedNetwork = (millis: number) => ({
+  network_error: {
+    decision: "retry_with_backoff",
+    maxRetries: 1,
+    baseDelay: millis,
+    maxDelay: "1 hour",
+    backoffFactor: 1,
+    jitter: false
+  }
+} as const)
+
+const handoffOf = <A, E>(exit: Exit.Exit<A, E>): RetryHandoff => {
+  const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+  if (Option.isNone(failure) || !(failure.value instanceof RetryHandoff)) {
+    throw new Error(`expected a RetryHandoff, got ${String(exit)}`)
+  }
+  return failure.value
+}
+
+/** Sets a cool-down of `seconds` on `key` at the current time: a run of `key` fails once with that hint. */
+const holdKey = (key: string, seconds: number) =>
+  Effect.fork(scripted([limitedFor(seconds)]).effect.pipe(withIntelligentRetry({ task: key })))
 
 /** A run of `key` that records when each of its attempts starts, failing with a 2 s hint first. */
 const runOf = (key: string, times: Array<number>, failFirst: boolean, options: { cooldown?: boolean } = {}) => {
@@ -51,6 +85,152 @@ describe("RetryCooldown", () => {
       expect(optedIn).toEqual([2000])
       expect(plain).toEqual([100])
     }))
+
+  it.effect("a retry whose wait ends inside another run's hold waits for the rest, and costs no retry", () =>
+    Effect.gen(function*() {
+      const slow = scripted([new NetworkError({ message: "reset" })])
+      const retries: Array<number> = []
+      yield* Effect.gen(function*() {
+        // fails at 0, its policy retries after exactly 1 s
+        const b = yield* Effect.fork(slow.effect.pipe(withIntelligentRetry({
+          task: "carrier",
+          strategies: fixedNetwork(1000),
+          onRetry: (info) => Effect.sync(() => retries.push(Duration.toMillis(info.wait)))
+        })))
+        yield* TestClock.adjust("500 millis")
+        // another run of the key gets a 429 with Retry-After: 2 at 500: the key is held until 2,500
+        yield* holdKey("carrier", 2)
+        yield* TestClock.adjust("10 seconds")
+        expect(yield* Fiber.join(b)).toBe("ok")
+      }).pipe(Effect.provide(RetryCooldown.layer))
+      expect(slow.times).toEqual([0, 2500])
+      // one retry, announced with its own wait; the hold added 1.5 s without another attempt
+      expect(retries).toEqual([1000])
+    }))
+
+  it.effect("a run's own hint never holds it longer than its policy: an isolated run waits exactly as without", () =>
+    Effect.gen(function*() {
+      const timesWith = (layer: boolean) =>
+        Effect.gen(function*() {
+          const run = scripted([limitedFor(2), limitedFor(3), new NetworkError({ message: "reset" })])
+          const effect = run.effect.pipe(withIntelligentRetry({ task: "alone", cooldown: true }))
+          const fiber = yield* Effect.fork(layer ? Effect.provide(effect, RetryCooldown.layer) : effect)
+          yield* TestClock.adjust("1 minute")
+          yield* Fiber.join(fiber)
+          return run.times
+        }).pipe(Effect.withRandom(Random.fixed([0.25, 0.5, 0.75])))
+      const held = yield* timesWith(true)
+      const start = held[0]
+      // 2 s + 10% spread × 0.25, then 3 s + 10% × 0.5, then the network policy's immediate retry
+      expect(held.map((t) => t - start)).toEqual([0, 2050, 2050 + 3150, 2050 + 3150])
+      const plain = yield* timesWith(false)
+      expect(plain.map((t) => t - plain[0])).toEqual(held.map((t) => t - start))
+    }))
+
+  it.effect("under withHandoff (after 5 s), a 60 s cool-down hands off before the first attempt", () =>
+    Effect.gen(function*() {
+      const run = scripted([])
+      const handoff = handoffOf(
+        yield* Effect.gen(function*() {
+          yield* holdKey("carrier", 60)
+          yield* TestClock.adjust("1 second")
+          const fiber = yield* Effect.fork(
+            run.effect.pipe(IntelligentRetry.withHandoff({ task: "carrier", after: "5 seconds" }), Effect.exit)
+          )
+          yield* TestClock.adjust(0)
+          return yield* Fiber.join(fiber)
+        }).pipe(Effect.provide(RetryCooldown.layer))
+      )
+      expect(run.times).toEqual([])
+      expect(handoff.resumeAt).toBe(60_000)
+      expect(Duration.toMillis(handoff.wait)).toBe(59_000)
+      expect(handoff.category).toBe("api_rate_limit")
+      expect(handoff.state.attempts).toBe(0)
+      expect(handoff.error).toBeUndefined()
+      // resumed at its time, the run makes its first attempt and succeeds
+      yield* TestClock.setTime(handoff.resumeAt)
+      const resumed = yield* run.effect.pipe(
+        IntelligentRetry.withHandoff({ task: "carrier", after: "5 seconds", state: handoff.state, cooldown: true })
+      )
+      expect(resumed).toBe("ok")
+      expect(run.times).toEqual([60_000])
+    }))
+
+  it.effect("under withHandoff (after 5 s), a 2 s cool-down is waited for, then the run goes on", () =>
+    Effect.gen(function*() {
+      const run = scripted([])
+      const result = yield* Effect.gen(function*() {
+        yield* holdKey("carrier", 2)
+        const fiber = yield* Effect.fork(
+          run.effect.pipe(IntelligentRetry.withHandoff({ task: "carrier", after: "5 seconds" }))
+        )
+        yield* TestClock.adjust("10 seconds")
+        return yield* Fiber.join(fiber)
+      }).pipe(Effect.provide(RetryCooldown.layer))
+      expect(result).toBe("ok")
+      expect(run.times).toEqual([2000])
+    }))
+
+  it.effect("a cool-down that a held run sees extended is waited for to its new end", () =>
+    Effect.gen(function*() {
+      const run = scripted([])
+      yield* Effect.gen(function*() {
+        yield* holdKey("carrier", 2)
+        const fiber = yield* Effect.fork(run.effect.pipe(withIntelligentRetry({ task: "carrier" })))
+        yield* TestClock.adjust("1 second")
+        // at 1 s, another process's 429 (through a shared store) extends the hold to 4 s
+        const registry = yield* RetryCooldown.RetryCooldown
+        registry.unsafeHold("carrier", 4000, 1000, yield* Effect.clock)
+        yield* TestClock.adjust("10 seconds")
+        yield* Fiber.join(fiber)
+      }).pipe(Effect.provide(RetryCooldown.layer))
+      expect(run.times).toEqual([4000])
+    }))
+
+  it.effect("the default registry keeps one set of holds per Clock", () =>
+    Effect.gen(function*() {
+      const registry = yield* RetryCooldown.RetryCooldown
+      const clock = yield* Effect.clock
+      const other = Clock.make()
+      registry.unsafeHold("per-clock", 60_000, 0, clock)
+      expect(registry.unsafeUntil("per-clock", 0, clock)).toBe(60_000)
+      expect(registry.unsafeUntil("per-clock", 0, other)).toBeUndefined()
+    }))
+
+  // The next two run in order: the first leaves a 60 s hold at virtual time 0 of its TestClock.
+  it.effect("a hold set under one test's TestClock ... (1/2: set)", () =>
+    Effect.gen(function*() {
+      yield* holdKey("leak-check", 60)
+      yield* TestClock.adjust(0)
+      const registry = yield* RetryCooldown.RetryCooldown
+      expect(registry.unsafeUntil("leak-check", 0, yield* Effect.clock)).toBe(60_000)
+    }))
+
+  it.effect("... never holds a run under the next test's (2/2)", () =>
+    Effect.gen(function*() {
+      const run = scripted([])
+      const fiber = yield* Effect.fork(run.effect.pipe(withIntelligentRetry({ task: "leak-check", cooldown: true })))
+      yield* TestClock.adjust(0)
+      yield* Fiber.join(fiber)
+      expect(run.times).toEqual([0])
+    }))
+
+  it("a registry holds at most maxKeys keys: expired holds are pruned first, then the one that ends first", () => {
+    const holds = new Holds(3)
+    holds.hold("a", 10, 0)
+    holds.hold("b", 30, 0)
+    holds.hold("c", 20, 0)
+    holds.hold("d", 40, 15) // "a" has expired: pruned
+    expect([holds.size, holds.get("a", 15), holds.get("b", 15), holds.get("c", 15), holds.get("d", 15)])
+      .toEqual([3, undefined, 30, 20, 40])
+    holds.hold("e", 50, 15) // none expired: "c" ends first, dropped
+    expect([holds.size, holds.get("c", 15), holds.get("b", 15), holds.get("e", 15)]).toEqual([3, undefined, 30, 50])
+    // a later end wins; an earlier one changes nothing
+    holds.hold("b", 25, 15)
+    expect(holds.get("b", 15)).toBe(30)
+    holds.hold("b", 35, 15)
+    expect(holds.get("b", 15)).toBe(35)
+  })
 
   it.effect("cooldown must be a boolean", () =>
     Effect.gen(function*() {

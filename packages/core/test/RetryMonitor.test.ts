@@ -4,7 +4,9 @@ import type { ErrorCategory } from "../src/ErrorCategory.js"
 import * as RetryConfig from "../src/RetryConfig.js"
 import { NetworkError } from "../src/RetryErrors.js"
 import { AlertSink, check, defaults, type RetryAlert, run } from "../src/RetryMonitor.js"
+import { InvalidPolicyError } from "../src/RetryPolicy.js"
 import * as RetryStats from "../src/RetryStats.js"
+import { defectOf } from "./utils.js"
 
 const MINUTE = 60_000
 
@@ -146,17 +148,26 @@ describe("RetryMonitor.check", () => {
       expect(alerts).toHaveLength(1)
     }).pipe(Effect.provide(RetryStats.layer)))
 
-  it("options are validated when check is called, naming the field and the value", () => {
-    expect(() => check({ window: 0 })).toThrow(/RetryMonitor: expected `window`.*got 0/)
-    expect(() => check({ window: "-5 minutes" })).toThrow(/`window`/)
-    expect(() => check({ errorThreshold: -1 })).toThrow(/`errorThreshold`.*got -1/)
-    expect(() => check({ errorThreshold: Number.NaN })).toThrow(/`errorThreshold`.*got NaN/)
-    expect(() => check({ categoryThresholds: { data_errors: 10 } as any })).toThrow(
-      /`categoryThresholds`.*got "data_errors"/
+  it("invalid options make check die with an InvalidPolicyError naming the field and the value", () => {
+    const invalid = (options: unknown) => {
+      // calling never throws; the effect dies when run
+      const error = defectOf(check(options as any)) as InvalidPolicyError
+      expect(error).toBeInstanceOf(InvalidPolicyError)
+      return error
+    }
+    expect(invalid({ window: 0 }).message).toBe("Invalid window: must be a positive, finite duration, got 0")
+    expect(invalid({ window: "-5 minutes" }).field).toBe("window")
+    expect(invalid({ errorThreshold: -1 }).message).toBe(
+      "Invalid errorThreshold: must be a non-negative finite number, got -1"
     )
-    expect(() => check({ categoryThresholds: { data_error: "10" as any } })).toThrow(
-      /`categoryThresholds.data_error`.*got "10"/
+    expect(invalid({ errorThreshold: Number.NaN }).message).toMatch(/got NaN$/)
+    const misspelt = invalid({ categoryThresholds: { data_errors: 10 } })
+    expect(misspelt.field).toBe("categoryThresholds.data_errors")
+    expect(misspelt.message).toMatch(/"data_errors" is not a category.*got 10$/)
+    expect(invalid({ categoryThresholds: { data_error: "10" } }).message).toMatch(
+      /^Invalid categoryThresholds.data_error: .*got "10"$/
     )
+    expect(invalid({ windw: "5 minutes" }).field).toBe("options.windw")
     expect(defaults.errorThreshold).toBe(50)
     expect(defaults.categoryThresholds).toEqual({ data_error: 10 })
   })
@@ -250,8 +261,11 @@ describe("RetryMonitor.run", () => {
       expect(yield* Ref.get(received)).toEqual([])
     }).pipe(Effect.provide(RetryStats.layer)))
 
-  it("validates options once, when run is called", () => {
-    expect(() => run({ window: "never" as any })).toThrow(/`window`.*got "never"/)
+  it("invalid options make run die with an InvalidPolicyError naming the field and the value", () => {
+    const error = defectOf(run({ window: "never" as any })) as InvalidPolicyError
+    expect(error).toBeInstanceOf(InvalidPolicyError)
+    expect(error.message).toBe(`Invalid window: must be a positive, finite duration, got "never"`)
+    expect((defectOf(run({ cooldown: -1 })) as InvalidPolicyError).field).toBe("cooldown")
   })
 
   it.effect("AlertSink.layerLog is the default sink", () =>

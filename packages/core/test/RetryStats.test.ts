@@ -1,10 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, Metric, TestClock } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Layer, Metric, TestClock } from "effect"
 import * as fc from "fast-check"
 import { categories, type ErrorCategory } from "../src/ErrorCategory.js"
 import { withIntelligentRetry } from "../src/IntelligentRetry.js"
 import { DataError, NetworkError, TemporaryError } from "../src/RetryErrors.js"
 import { outcomes, type RetryOutcome } from "../src/RetryOutcome.js"
+import { InvalidPolicyError } from "../src/RetryPolicy.js"
 import {
   type ErrorAnalysis,
   noop,
@@ -14,6 +15,7 @@ import {
   unsafeMake
 } from "../src/RetryStats.js"
 import * as RetryStats from "../src/RetryStats.js"
+import { defectOf, layerError } from "./utils.js"
 
 // -----------------------------------------------------------------------------
 // helpers: record through the unsafe recorders, with the time from Clock
@@ -86,17 +88,34 @@ describe("RetryStats: the service", () => {
       expect(yield* RetryStats.cleanupOldErrors()).toBe(0)
     }).pipe(Effect.provide(RetryStats.layerNoop)))
 
-  it("layerWith validates options once, naming the field and the value", () => {
-    expect(() => RetryStats.layerWith({ bucketWidth: -1 })).toThrow(/`bucketWidth`.*got -1/)
-    expect(() => RetryStats.layerWith({ bucketWidth: "1.5 millis" })).toThrow(/`bucketWidth`.*whole number/)
-    expect(() => RetryStats.layerWith({ sampleSize: 1.5 })).toThrow(/`sampleSize`.*\[0, 100000\].*got 1\.5/)
-    expect(() => RetryStats.layerWith({ maxTasks: 0 })).toThrow(/`maxTasks`.*got 0/)
-    expect(() => RetryStats.layerWith({ maxMetricTasks: -1 })).toThrow(/`maxMetricTasks`.*got -1/)
-    expect(() => RetryStats.layerWith({ retention: "30 seconds" })).toThrow(/`retention`.*at least `bucketWidth`/)
-    expect(() => RetryStats.layerWith({ metrics: "yes" as any })).toThrow(/`metrics`.*got "yes"/)
-    expect(() => RetryStats.layerWith({ bucketWidth: "soon" as any })).toThrow(/`bucketWidth`.*got "soon"/)
-    expect(() => RetryStats.layerWith({ bucketWidth: "1 second", retention: Duration.infinity })).not.toThrow()
-    expect(() => unsafeMake({ sampleSize: Number.NaN })).toThrow(Cause.IllegalArgumentException)
+  it("layerWith fails with an InvalidPolicyError naming the field and the value", () => {
+    const cases: ReadonlyArray<readonly [RetryStats.StoreOptions, string, RegExp]> = [
+      [{ bucketWidth: -1 }, "bucketWidth", /^Invalid bucketWidth: must be a positive, finite duration, got -1$/],
+      [{ bucketWidth: "1.5 millis" }, "bucketWidth", /whole number of milliseconds, got "1.5 millis"/],
+      [{ sampleSize: 1.5 }, "sampleSize", /^Invalid sampleSize: must be an integer in \[0, 100000\], got 1\.5$/],
+      [{ maxTasks: 0 }, "maxTasks", /got 0$/],
+      [{ maxMetricTasks: -1 }, "maxMetricTasks", /got -1$/],
+      [{ retention: "30 seconds" }, "retention", /at least `bucketWidth`.*got "30 seconds"/],
+      [{ metrics: "yes" as any }, "metrics", /must be a boolean, got "yes"/],
+      [{ bucketWidth: "soon" as any }, "bucketWidth", /got "soon"/],
+      [{ bucketwidth: 1000 } as any, "options.bucketwidth", /is not an option of RetryStats/]
+    ]
+    for (const [options, field, message] of cases) {
+      // calling never throws: the layer fails when built
+      const error = layerError(RetryStats.layerWith(options))
+      expect(error).toBeInstanceOf(InvalidPolicyError)
+      expect(error.field).toBe(field)
+      expect(error.message).toMatch(message)
+      expect(Effect.runSync(Effect.flip(RetryStats.make(options))).field).toBe(field)
+    }
+    expect(
+      Effect.runSync(
+        Effect.scoped(Layer.build(RetryStats.layerWith({ bucketWidth: "1 second", retention: Duration.infinity })))
+      )
+    )
+      .toBeDefined()
+    // the unsafe constructor throws the same error
+    expect(() => unsafeMake({ sampleSize: Number.NaN })).toThrow(InvalidPolicyError)
   })
 })
 
@@ -464,10 +483,15 @@ describe("RetryStats: cleanup and buckets", () => {
       expect((yield* RetryStats.analyzeTaskErrors()).totalErrors).toBe(2)
     }).pipe(Effect.provide(RetryStats.layerWith({ retention: "1 hour" }))))
 
-  it.effect("cleanupOldErrors rejects a negative duration, naming it", () =>
-    Effect.sync(() => {
-      expect(() => RetryStats.cleanupOldErrors(-1)).toThrow(/`olderThan`.*got -1/)
-    }))
+  it("cleanupOldErrors dies with an InvalidPolicyError on a negative duration, naming it", () => {
+    const error = defectOf(RetryStats.cleanupOldErrors(-1)) as InvalidPolicyError
+    expect(error).toBeInstanceOf(InvalidPolicyError)
+    expect(error.message).toBe("Invalid olderThan: must be a non-negative duration, got -1")
+    expect((defectOf(unsafeMake().cleanupOldErrors(Number.NaN)) as InvalidPolicyError).field).toBe("olderThan")
+    expect((defectOf(RetryStats.errorsInWindow(0)) as InvalidPolicyError).message).toBe(
+      "Invalid window: must be a positive, finite duration, got 0"
+    )
+  })
 
   it("property: every failed attempt recorded is either still held or counted by exactly one cleanup", () =>
     fc.assert(

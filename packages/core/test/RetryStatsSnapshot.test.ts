@@ -5,6 +5,7 @@ import { categories, type ErrorCategory } from "../src/ErrorCategory.js"
 import * as RetryMonitor from "../src/RetryMonitor.js"
 import { outcomes, type RetryOutcome } from "../src/RetryOutcome.js"
 import * as RetryStats from "../src/RetryStats.js"
+import { layerError } from "./utils.js"
 
 const MINUTE = 60_000
 
@@ -219,13 +220,18 @@ describe("RetryStats: sinks and flush", () => {
       yield* Scope.close(scope, Exit.void)
     }))
 
-  it("delivery options are validated once, naming the field and the value", () => {
+  it("invalid delivery options fail the layer with an InvalidPolicyError naming the field and the value", () => {
     const sink: RetryStats.RetryStatsSink = { write: () => Effect.void }
-    expect(() => RetryStats.layerSink(sink, { maxPending: 0 })).toThrow(/`maxPending`.*got 0/)
-    expect(() => RetryStats.layerSink(sink, { retryBase: "2 seconds", retryMax: "1 second" })).toThrow(
-      /`retryMax`.*at least `retryBase`/
+    // calling never throws: the layer fails when built
+    const failure = (options: RetryStats.StoreOptions & RetryStats.DeliveryOptions) =>
+      layerError(RetryStats.layerSink(sink, options))
+    expect(failure({ maxPending: 0 }).message).toBe("Invalid maxPending: must be an integer in [1, 10000000], got 0")
+    expect(failure({ retryBase: "2 seconds", retryMax: "1 second" }).message).toMatch(
+      /^Invalid retryMax: must be at least `retryBase` \(2000 ms\), got "1 second"$/
     )
-    expect(() => RetryStats.layerSink(sink, { writeTimeout: Infinity })).toThrow(/`writeTimeout`/)
+    expect(failure({ writeTimeout: Infinity }).field).toBe("writeTimeout")
+    expect(failure({ sampleSize: -1 }).field).toBe("sampleSize")
+    expect(failure({ batchsize: 10 } as any).field).toBe("options.batchsize")
   })
 })
 

@@ -18,7 +18,10 @@ import {
 } from "@intelligent-retry/core"
 import { Clock, Duration, Effect, Fiber, Layer, Random, Ref, TestClock } from "effect"
 
-/** A task name no other test uses: the default budget is process-wide. */
+/**
+ * A task name no other test uses. The default budget keeps one set of buckets per Clock, so tests
+ * (each with its own TestClock) no longer share it; unique names keep the tests independent of that.
+ */
 let unique = 0
 const freshTask = (name: string) => `${name}-${++unique}-${Math.random().toString(36).slice(2)}`
 
@@ -77,6 +80,26 @@ describe("the default budget (issue 16)", () => {
       expect(yield* RetryBudget.balance(task)).toBe(15)
       yield* TestClock.adjust("1 hour")
       expect(yield* RetryBudget.balance(task)).toBe(50)
+    }))
+
+  it.effect("the default budget keeps one set of buckets per Clock: a key drained under one is full under another", () =>
+    Effect.gen(function*() {
+      const task = freshTask("per-clock")
+      yield* massFailure(task, undefined)
+      expect(yield* RetryBudget.balance(task)).toBe(0)
+      const other = Clock.make()
+      expect(yield* RetryBudget.balance(task).pipe(Effect.withClock(other))).toBe(50)
+      // and a run under the other clock retries as its policy says: 1 + 5 attempts
+      const attempts = yield* Ref.make(0)
+      yield* Ref.update(attempts, (n) => n + 1).pipe(
+        Effect.zipRight(Effect.fail(new NetworkError({ message: "reset" }))),
+        withIntelligentRetry({ task }),
+        Effect.exit,
+        Effect.withClock(other)
+      )
+      expect(yield* Ref.get(attempts)).toBe(6)
+      // the drained buckets of this test's clock are untouched
+      expect(yield* RetryBudget.balance(task)).toBe(0)
     }))
 
   it.effect("RetryBudget.balance works on a budget the library did not make", () =>

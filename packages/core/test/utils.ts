@@ -1,4 +1,4 @@
-import { Clock, type Duration, Effect, Fiber, TestClock } from "effect"
+import { Cause, Clock, type Duration, Effect, Exit, Fiber, Layer, TestClock } from "effect"
 
 /**
  * An effect that fails with `errors[i]` on attempt i (0-based) and succeeds with "ok" after them,
@@ -23,3 +23,14 @@ export const runVirtual = <A, E>(effect: Effect.Effect<A, E>, advance: Duration.
     yield* TestClock.adjust(advance)
     return yield* Fiber.await(fiber)
   })
+
+/** The error a layer fails with when built (a layer that builds is a test failure). */
+export const layerError = <A, E>(layer: Layer.Layer<A, E>): E =>
+  Effect.runSync(Effect.flip(Effect.scoped(Layer.build(layer))))
+
+/** The defect an effect dies with (one that succeeds or fails is a test failure). */
+export const defectOf = (effect: Effect.Effect<unknown, unknown>): unknown => {
+  const exit = Effect.runSyncExit(effect)
+  if (Exit.isSuccess(exit) || !Cause.isDie(exit.cause)) throw new Error(`expected a defect, got ${String(exit)}`)
+  return Cause.squash(exit.cause)
+}

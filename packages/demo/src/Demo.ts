@@ -9,7 +9,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type { SqlError } from "@effect/sql/SqlError"
-import { RetryStats } from "@intelligent-retry/core"
+import { type InvalidPolicyError, RetryStats } from "@intelligent-retry/core"
 import { SqlRetryStats } from "@intelligent-retry/sql"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -91,7 +91,7 @@ const statistics = (db: DemoOptions["db"]) => {
 export const run = (
   options: DemoOptions,
   io: Io
-): Effect.Effect<Report.Report, ServeError | SqlError | MigrationError> =>
+): Effect.Effect<Report.Report, ServeError | SqlError | MigrationError | InvalidPolicyError> =>
   Effect.gen(function*() {
     const jobs = makeJobs(options.seed, options.jobs, options.rates)
     const progress = options.json ? io.stderr : io.stdout

@@ -32,8 +32,9 @@ import * as route from "./internal/route.js"
 
 /**
  * Options of {@link withIntelligentRetry}. All optional. They are validated once, when the
- * transform is applied: an invalid option throws an `InvalidPolicyError` naming the option and
- * the value.
+ * transform is applied; applying it never throws: with an invalid option, every request of the
+ * client dies with an `InvalidPolicyError` naming the option and the value (as the core
+ * combinator's runs do).
  *
  * The callbacks see the client's errors plus the `HttpClientError`s this transform adds (the
  * `ResponseError` of a non-2xx status, the `RequestError` of a timeout).
@@ -83,7 +84,7 @@ export interface Options<E> {
   readonly maxElapsed?: Duration.DurationInput | undefined
   /**
    * How long `onRetry` or `onFailure` may run before it is interrupted (logged; the request goes
-   * on). Default: core's, 5 seconds. See `IntelligentRetryOptions.callbackTimeout`.
+   * on). Default: core's, 5 seconds. See `IntelligentRetry.IntelligentRetryOptions.callbackTimeout`.
    */
   readonly callbackTimeout?: Duration.DurationInput | undefined
   /**
@@ -97,6 +98,15 @@ export interface Options<E> {
    * budget of another.
    */
   readonly budgetKey?: string | ((request: HttpClientRequest.HttpClientRequest) => string) | undefined
+  /**
+   * Shared cool-downs per budget key (the host by default): after a server hint (a 429 or 503 with
+   * `Retry-After`, a rate-limit reset) seen by any request to a host, the other requests to that
+   * host do not send an attempt before the hint expires; they wait for it (see core's
+   * `RetryCooldown`). Holds live in the current `RetryCooldown` registry: by default one in the
+   * process, or a fleet's under `RedisRetry.layer`. `false`: a request is held only under a
+   * `RetryCooldown` or `RedisRetry` layer. Default: `true`.
+   */
+  readonly cooldown?: boolean | undefined
   /**
    * Treat a non-2xx response as a `ResponseError` of reason `StatusCode`, classified by status.
    * With `false`, responses pass through whatever their status, and only failures of the
@@ -132,7 +142,8 @@ export interface CircuitBreakerOptions extends Omit<CoreCircuitBreaker.CircuitBr
  * **Details**
  *
  * Each request is one retry run: its task is the method and route, its budget key the host, and
- * its statistics go to the current `RetryStats`. The first attempt's success costs one task
+ * its statistics go to the current `RetryStats`. Requests to a host share its cool-downs: after one
+ * receives a server hint, the others wait for it to expire before they send (option `cooldown`). The first attempt's success costs one task
  * name and nothing else. Before each retry, the body of the failed response is discarded (at
  * most 64 KiB read, so the connection can be reused).
  *
@@ -154,7 +165,9 @@ export interface CircuitBreakerOptions extends Omit<CoreCircuitBreaker.CircuitBr
  * }).pipe(Effect.provide(FetchHttpClient.layer))
  * ```
  *
- * @throws an `InvalidPolicyError` naming the option and the value, for invalid options.
+ * Never throws: with an invalid option (see {@link Options}), every request of the client dies
+ * with an `InvalidPolicyError` naming the option and the value.
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -173,7 +186,7 @@ export const withIntelligentRetry: {
  * methods of RFC 9110 §9.2.2.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category constants
  */
 export const idempotentMethods: ReadonlySet<string> = idempotency.idempotentMethods
 
@@ -194,7 +207,7 @@ export const idempotentMethods: ReadonlySet<string> = idempotency.idempotentMeth
  * ```
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const isIdempotent: (request: HttpClientRequest.HttpClientRequest) => boolean = idempotency.isIdempotent
 
@@ -203,7 +216,7 @@ export const isIdempotent: (request: HttpClientRequest.HttpClientRequest) => boo
  * stream. A request that is not replayable is never retried.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const isReplayable: (request: HttpClientRequest.HttpClientRequest) => boolean = idempotency.isReplayable
 
@@ -213,7 +226,7 @@ export const isReplayable: (request: HttpClientRequest.HttpClientRequest) => boo
  * `UND_ERR_CONNECT_TIMEOUT`.
  *
  * @since 0.1.0
- * @category idempotency
+ * @category constants
  */
 export const connectFailureCodes: ReadonlySet<string> = idempotency.connectFailureCodes
 
@@ -231,7 +244,7 @@ export const connectFailureCodes: ReadonlySet<string> = idempotency.connectFailu
  * ```
  *
  * @since 0.1.0
- * @category idempotency
+ * @category guards
  */
 export const cannotHaveReachedServer: (error: unknown) => boolean = idempotency.cannotHaveReachedServer
 
@@ -250,7 +263,7 @@ export const cannotHaveReachedServer: (error: unknown) => boolean = idempotency.
  * ```
  *
  * @since 0.1.0
- * @category task names
+ * @category getters
  */
 export const sanitizePath: (url: string) => string = route.sanitizePath
 
@@ -259,6 +272,6 @@ export const sanitizePath: (url: string) => string = route.sanitizePath
  * `GET /track/:id`.
  *
  * @since 0.1.0
- * @category task names
+ * @category getters
  */
 export const defaultTask: (request: HttpClientRequest.HttpClientRequest) => string = route.defaultTask

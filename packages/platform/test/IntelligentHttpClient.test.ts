@@ -358,17 +358,22 @@ describe("status handling", () => {
 })
 
 describe("options", () => {
+  // applying the transform never throws; every request of the client dies with the error
   const invalid = (options: unknown) => {
-    try {
-      IntelligentHttpClient.withIntelligentRetry(HttpClient.make(() => Effect.never), options as any)
-    } catch (e) {
-      expect(e).toBeInstanceOf(InvalidPolicyError)
-      return (e as InvalidPolicyError).field
-    }
-    throw new Error(`accepted ${JSON.stringify(options)}`)
+    let sent = 0
+    const client = IntelligentHttpClient.withIntelligentRetry(
+      HttpClient.make(() => Effect.sync(() => sent++).pipe(Effect.zipRight(Effect.never))),
+      options as any
+    )
+    const exit = Effect.runSyncExit(client.get("https://carrier.example/track/1"))
+    expect(sent).toBe(0)
+    const defect = Exit.isFailure(exit) ? Cause.dieOption(exit.cause) : undefined
+    if (defect === undefined || defect._tag === "None") throw new Error(`accepted ${JSON.stringify(options)}`)
+    expect(defect.value).toBeInstanceOf(InvalidPolicyError)
+    return (defect.value as InvalidPolicyError).field
   }
 
-  it("invalid options throw an InvalidPolicyError naming the option", () => {
+  it("invalid options make every request die with an InvalidPolicyError naming the option", () => {
     expect(invalid({ maxAttempts: 0 })).toBe("maxAttempts")
     expect(invalid({ timeout: 0 })).toBe("timeout")
     expect(invalid({ timeout: "soon" })).toBe("timeout")
@@ -383,6 +388,18 @@ describe("options", () => {
     expect(invalid({ strategies: { network_error: { decision: "retry_with_delay", maxRetries: -1 } } }))
       .toBe("strategies.network_error.maxRetries")
     expect(invalid("fast")).toBe("options")
+  })
+
+  it("the error names the option and shows the value, in the message shape of core", () => {
+    const client = HttpClient.make(() => Effect.never).pipe(
+      IntelligentHttpClient.withIntelligentRetry({ maxAttempts: -1 })
+    )
+    const exit = Effect.runSyncExit(client.get("https://carrier.example/track/1"))
+    expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+    const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) as InvalidPolicyError : undefined
+    expect(error?.field).toBe("maxAttempts")
+    expect(error?.value).toBe(-1)
+    expect(error?.message).toBe("Invalid maxAttempts: must be an integer ≥ 1, got -1")
   })
 
   it("data-first and data-last give the same client", () => {

@@ -80,7 +80,7 @@ describe("IntelligentHttpClient: circuitBreaker", () => {
       expect(fake.times.length).toBe(20)
     }))
 
-  it("invalid breaker options throw an InvalidPolicyError naming the field", () => {
+  it("invalid breaker options make every request die with an InvalidPolicyError naming the field", () => {
     const { client } = fakeClient([])
     const cases: ReadonlyArray<readonly [unknown, string]> = [
       ["yes", "circuitBreaker"],
@@ -90,13 +90,15 @@ describe("IntelligentHttpClient: circuitBreaker", () => {
       [{ key: "x" }, "circuitBreaker.key"]
     ]
     for (const [circuitBreaker, field] of cases) {
-      try {
-        client.pipe(IntelligentHttpClient.withIntelligentRetry({ circuitBreaker: circuitBreaker as any }))
-        expect.unreachable(`accepted ${JSON.stringify(circuitBreaker)}`)
-      } catch (e) {
-        expect(e).toBeInstanceOf(InvalidPolicyError)
-        expect((e as InvalidPolicyError).field).toBe(field)
-      }
+      // applying never throws
+      const transformed = client.pipe(
+        IntelligentHttpClient.withIntelligentRetry({ circuitBreaker: circuitBreaker as any })
+      )
+      const exit = Effect.runSyncExit(transformed.get("https://a.example/x"))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause), `accepted ${JSON.stringify(circuitBreaker)}`).toBe(true)
+      const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      expect(error).toBeInstanceOf(InvalidPolicyError)
+      expect((error as InvalidPolicyError).field).toBe(field)
     }
   })
 })

@@ -177,7 +177,8 @@ describeWithServices("RedisCircuitBreaker", ["redis"], () => {
       const [opts, field] of [
         [{ url: "" }, "url"],
         [{ url: "redis://x", keyPrefix: 3 }, "keyPrefix"],
-        [{ url: "redis://x", timeout: -1 }, "timeout"]
+        [{ url: "redis://x", timeout: -1 }, "timeout"],
+        [{ url: "redis://x", keyprefix: "a" }, "options.keyprefix"]
       ] as const
     ) {
       const exit = await Effect.runPromiseExit(Layer.build(RedisCircuitBreaker.layer(opts as any)).pipe(Effect.scoped))

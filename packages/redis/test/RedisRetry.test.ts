@@ -5,7 +5,7 @@
  */
 import { InvalidPolicyError, NetworkError, RetryBudget, withIntelligentRetry } from "@intelligent-retry/core"
 import { RedisRetry } from "@intelligent-retry/redis"
-import { Effect, Exit, Layer, Logger, Ref } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, Ref } from "effect"
 import { Redis } from "ioredis"
 import type { ChildProcess } from "node:child_process"
 import { spawn, spawnSync } from "node:child_process"
@@ -169,7 +169,23 @@ describeWithServices("RedisRetry", ["redis"], () => {
       Layer.build(RedisRetry.layer({ url: serviceUrl("redis"), budget: { maxTokens: 0 } })).pipe(Effect.scoped)
     )
     expect(Exit.isFailure(budget) && String(budget.cause)).toContain("budget.maxTokens")
-    expect(InvalidPolicyError).toBeDefined()
+    // every option is checked before connecting: port 1 is never dialled
+    for (
+      const [options, field, message] of [
+        [{ timeout: 0 }, "timeout", "Invalid timeout: must be a positive, finite duration, got 0"],
+        [{ keyPrefix: 3 }, "keyPrefix", "Invalid keyPrefix: must be a string, got 3"],
+        [{ keyprefix: "x" }, "options.keyprefix", "is not an option of RedisRetry.layer"],
+        [{ budget: { maxTokens: -1 } }, "budget.maxTokens", "got -1"]
+      ] as const
+    ) {
+      const exit = await Effect.runPromiseExit(
+        Layer.build(RedisRetry.layer({ url: "redis://127.0.0.1:1", ...options } as any)).pipe(Effect.scoped)
+      )
+      const error = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+      expect(error, field).toBeInstanceOf(InvalidPolicyError)
+      expect((error as InvalidPolicyError).field).toBe(field)
+      expect((error as InvalidPolicyError).message).toContain(message)
+    }
   })
 })
 

@@ -20,8 +20,7 @@
  *
  * @example
  * ```ts
- * import { LibsqlClient } from "@effect/sql-libsql"
- * import { Effect, Layer } from "effect"
+ *  * import { Effect, Layer } from "effect"
  * import { RetryStats } from "@intelligent-retry/core"
  * import { SqlRetryStats } from "@intelligent-retry/sql"
  *
@@ -38,15 +37,20 @@
  *
  * @since 0.1.0
  */
-import { LibsqlClient } from "@effect/sql-libsql"
 import type { MigrationError } from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { type ErrorCategory, RetryMonitor, RetryStats } from "@intelligent-retry/core"
-import * as Cause from "effect/Cause"
+import {
+  type ErrorCategory,
+  type InvalidPolicyError,
+  RetryMonitor,
+  RetryPolicy,
+  RetryStats
+} from "@intelligent-retry/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -92,7 +96,7 @@ export interface Options extends Omit<RetryStats.StoreOptions, "bucketWidth">, R
  */
 export class SqlRetryStatsTables extends Context.Reference<SqlRetryStatsTables>()(
   "@intelligent-retry/sql/SqlRetryStatsTables",
-  { defaultValue: (): Tables => internal.tablesOf(DEFAULT_PREFIX) }
+  { defaultValue: (): Tables => internal.tablesOf(internal.DEFAULT_PREFIX) }
 ) {}
 
 /**
@@ -101,7 +105,7 @@ export class SqlRetryStatsTables extends Context.Reference<SqlRetryStatsTables>(
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_PREFIX = "intelligent_retry_"
+export const DEFAULT_PREFIX: "intelligent_retry_" = internal.DEFAULT_PREFIX
 
 /**
  * Rows deleted per statement by {@link cleanupOldErrors}.
@@ -109,18 +113,7 @@ export const DEFAULT_PREFIX = "intelligent_retry_"
  * @since 0.1.0
  * @category constants
  */
-export const CLEANUP_BATCH = 10_000
-
-const prefixOf = (options: Options | undefined): string => {
-  const prefix = options?.tablePrefix ?? DEFAULT_PREFIX
-  if (typeof prefix !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(prefix)) {
-    throw new Cause.IllegalArgumentException(
-      `SqlRetryStats.layer: expected \`tablePrefix\` to be letters, digits and _ (at most 41, not starting with a ` +
-        `digit), got ${JSON.stringify(prefix)}`
-    )
-  }
-  return prefix
-}
+export const CLEANUP_BATCH: number = internal.CLEANUP_BATCH
 
 /**
  * Provides `RetryStats` (a memory store whose closed minutes flow to the database), the
@@ -133,8 +126,8 @@ const prefixOf = (options: Options | undefined): string => {
  * The local reads (`RetryStats.analyzeTaskErrors`) answer for this process; the reads of this
  * module answer for the fleet, over what every process has flushed. The layer also provides
  * `RetryMonitor.Source` reading the database, so `RetryMonitor.check` and `run` count the
- * failures of the whole fleet. Options are validated when `layer` is called: an invalid one
- * throws an `IllegalArgumentException` naming the field and the value.
+ * failures of the whole fleet. An invalid option (or an unknown one) fails the layer with an
+ * `InvalidPolicyError` naming the field and the value, before the database is touched.
  *
  * @since 0.1.0
  * @category layers
@@ -143,26 +136,19 @@ export const layer = (
   options?: Options
 ): Layer.Layer<
   RetryStats.RetryStats | SqlClient.SqlClient | SqlRetryStatsTables | RetryMonitor.Source,
-  SqlError | MigrationError,
+  SqlError | MigrationError | InvalidPolicyError,
   SqlClient.SqlClient
-> => {
-  const tables = internal.tablesOf(prefixOf(options))
-  const { tablePrefix: _, ...rest } = options ?? {}
-  if ("bucketWidth" in rest) {
-    throw new Cause.IllegalArgumentException(
-      "SqlRetryStats.layer: `bucketWidth` cannot be set: the database keeps one-minute buckets"
-    )
-  }
-  // validates now, and makes the store when the layer is built
-  const makeStore = (sink: RetryStats.RetryStatsSink) => RetryStats.makeWithSink(sink, rest)
-  makeStore({ write: () => Effect.void })
-  return Layer.scopedContext(Effect.gen(function*() {
+> =>
+  Layer.scopedContext(Effect.gen(function*() {
+    const { rest, tables } = yield* internal.validateOptions(options, "SqlRetryStats.layer")
     const sql = yield* SqlClient.SqlClient
-    yield* internal.migrate(tables)
     const sink: RetryStats.RetryStatsSink = {
       write: (batch) => Effect.provideService(internal.write(tables, batch), SqlClient.SqlClient, sql)
     }
-    const store = yield* makeStore(sink)
+    // made (and its options checked) before the database is touched; it is empty until the layer
+    // is built, so its delivery fiber has nothing to write while the tables are created
+    const store = yield* RetryStats.makeWithSink(sink, rest)
+    yield* internal.migrate(tables)
     const source: RetryMonitor.SourceService = {
       errorsInWindow: (window, taskName) =>
         Effect.provideService(
@@ -178,7 +164,6 @@ export const layer = (
       Context.add(RetryMonitor.Source, source)
     )
   }))
-}
 
 /**
  * {@link layer} on an SQLite file, through `@effect/sql-libsql` (whose SQLite ships as prebuilt
@@ -204,18 +189,15 @@ export const layerSqlite = (
   options: Options & { readonly filename: string }
 ): Layer.Layer<
   RetryStats.RetryStats | SqlClient.SqlClient | SqlRetryStatsTables | RetryMonitor.Source,
-  SqlError | MigrationError
+  SqlError | MigrationError | InvalidPolicyError
 > => {
-  const { filename, ...rest } = options
-  if (typeof filename !== "string" || filename.length === 0) {
-    throw new Cause.IllegalArgumentException(
-      `SqlRetryStats.layerSqlite: expected \`filename\` to be a non-empty string, got ${JSON.stringify(filename)}`
-    )
-  }
+  const checked = internal.validateFilename(options)
+  if (Either.isLeft(checked)) return Layer.fail(checked.left)
+  const { filename, rest } = checked.right
   const wal = Layer.effectDiscard(
     Effect.flatMap(SqlClient.SqlClient, (sql) => internal.retryBusy(sql`PRAGMA journal_mode = WAL`))
   )
-  const client = LibsqlClient.layer({ url: pathToFileURL(path.resolve(filename)).href })
+  const client = internal.sqliteClient(pathToFileURL(path.resolve(filename)).href)
   return layer(rest).pipe(Layer.provide(wal), Layer.provide(client))
 }
 
@@ -224,7 +206,7 @@ export const layerSqlite = (
  * suggestion rules over every row in the database. The window starts at the earliest minute held.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const analyzeTaskErrors = (
   taskName?: string
@@ -236,7 +218,7 @@ export const analyzeTaskErrors = (
  * database, with the 200 most recent samples.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const getErrorStatistics: Effect.Effect<RetryStats.ErrorStatistics, SqlError, SqlClient.SqlClient> = Effect
   .flatMap(SqlRetryStatsTables, (tables) => internal.statistics(tables, 200))
@@ -305,7 +287,7 @@ export const SampleRow = internal.SampleRow
  * rules. An outcome this version does not know is skipped.
  *
  * @since 0.1.0
- * @category reading
+ * @category getters
  */
 export const countersFromRows: (
   minutes: Iterable<MinuteRowCounts>,
@@ -314,32 +296,42 @@ export const countersFromRows: (
 
 /**
  * Fleet-wide failed attempts in the minute holding now and the minutes before it that `window`
- * spans.
+ * spans. A `window` that is not a positive, finite duration makes the effect die with an
+ * `InvalidPolicyError` naming it, as {@link RetryStats.errorsInWindow} does.
  *
  * @since 0.1.0
- * @category reading
+ * @category accessors
  */
 export const errorsInWindow = (
   window: Duration.DurationInput,
   taskName?: string
-): Effect.Effect<RetryStats.WindowErrorCounts, SqlError, SqlClient.SqlClient> =>
-  Effect.flatMap(
-    SqlRetryStatsTables,
-    (tables) => internal.windowCounts(tables, Duration.toMillis(Duration.decode(window)), taskName)
-  )
+): Effect.Effect<RetryStats.WindowErrorCounts, SqlError, SqlClient.SqlClient> => {
+  const checked = RetryPolicy.decodeDuration("window", window, { zero: false, infinite: false })
+  return Either.isLeft(checked)
+    ? Effect.die(checked.left)
+    : Effect.flatMap(
+      SqlRetryStatsTables,
+      (tables) => internal.windowCounts(tables, Duration.toMillis(checked.right), taskName)
+    )
+}
 
 /**
  * Deletes the rows of minutes that ended at or before now − `olderThan` (now from `Clock`), in
  * batches of {@link CLEANUP_BATCH} rows, each its own statement, so a large cleanup never holds a
- * long lock; returns the failed attempts deleted. Samples older than the cutoff go too.
+ * long lock; returns the failed attempts deleted. Samples older than the cutoff go too. A
+ * negative or NaN `olderThan` makes the effect die with an `InvalidPolicyError` naming it.
  *
  * @since 0.1.0
- * @category cleanup
+ * @category accessors
  */
 export const cleanupOldErrors = (
   olderThan: Duration.DurationInput
-): Effect.Effect<number, SqlError, SqlClient.SqlClient> =>
-  Effect.flatMap(
-    SqlRetryStatsTables,
-    (tables) => internal.cleanup(tables, Duration.toMillis(Duration.decode(olderThan)), CLEANUP_BATCH)
-  )
+): Effect.Effect<number, SqlError, SqlClient.SqlClient> => {
+  const checked = RetryPolicy.decodeDuration("olderThan", olderThan)
+  return Either.isLeft(checked)
+    ? Effect.die(checked.left)
+    : Effect.flatMap(
+      SqlRetryStatsTables,
+      (tables) => internal.cleanup(tables, Duration.toMillis(checked.right), internal.CLEANUP_BATCH)
+    )
+}

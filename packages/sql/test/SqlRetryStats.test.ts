@@ -1,9 +1,11 @@
 import { SqlClient } from "@effect/sql"
+import { LibsqlClient } from "@effect/sql-libsql"
 import { describe, expect, it } from "@effect/vitest"
-import { RetryMonitor, RetryStats } from "@intelligent-retry/core"
+import { InvalidPolicyError, RetryMonitor, RetryStats } from "@intelligent-retry/core"
 import { SqlRetryStats } from "@intelligent-retry/sql"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import * as path from "node:path"
+import { pathToFileURL } from "node:url"
 import * as internal from "../src/internal/sqlStats.js"
 import { additive, recordRuns, sumOf, tempDir } from "./utils.js"
 
@@ -101,4 +103,59 @@ describe("SqlRetryStats: a batch sent twice", () => {
         expect([analysis.totalErrors, analysis.retries, analysis.recovered]).toEqual([6, 4, 2])
       }).pipe(Effect.provide(SqlRetryStats.layerSqlite({ filename })))
     }).pipe(Effect.scoped))
+})
+
+describe("SqlRetryStats: bad input", () => {
+  const tablesIn = (filename: string) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql<{ readonly name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+      return rows.map((r) => r.name)
+    }).pipe(Effect.provide(LibsqlClient.layer({ url: pathToFileURL(filename).href })))
+
+  it.live("an invalid option fails the layer with an InvalidPolicyError before the database is touched", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const filename = path.join(dir, "stats.db")
+      const cases: ReadonlyArray<readonly [unknown, string, string]> = [
+        [{ tablePrefix: "1st" }, "tablePrefix", `got "1st"`],
+        [{ tablePrefix: "x; DROP TABLE y" }, "tablePrefix", `got "x; DROP TABLE y"`],
+        [{ bucketWidth: "1 second" }, "bucketWidth", "one-minute buckets"],
+        [{ sampleSize: -1 }, "sampleSize", "got -1"],
+        [{ maxPending: 0 }, "maxPending", "got 0"],
+        [{ tablePrefx: "a_" }, "options.tablePrefx", "is not an option of SqlRetryStats.layer"],
+        ["small", "options", `got "small"`]
+      ]
+      for (const [options, field, shown] of cases) {
+        // calling never throws: the layer fails when built
+        const layer = SqlRetryStats.layer(options as any).pipe(
+          Layer.provide(LibsqlClient.layer({ url: pathToFileURL(filename).href }))
+        )
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+        expect(error, field).toBeInstanceOf(InvalidPolicyError)
+        expect((error as InvalidPolicyError).field).toBe(field)
+        expect(error.message).toMatch(new RegExp(`^Invalid ${field.replace(".", "\\.")}: `))
+        expect(error.message).toContain(shown)
+      }
+      expect(yield* tablesIn(filename)).toEqual([])
+    }).pipe(Effect.scoped))
+
+  it.live("layerSqlite fails with an InvalidPolicyError naming an empty filename", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(SqlRetryStats.layerSqlite({ filename: "" }))))
+      expect(error).toBeInstanceOf(InvalidPolicyError)
+      expect((error as InvalidPolicyError).message).toBe(`Invalid filename: must be a non-empty string, got ""`)
+    }))
+
+  it("fleet-wide reads die with an InvalidPolicyError on an invalid duration, as the local ones do", () => {
+    const defect = (effect: Effect.Effect<unknown, unknown, SqlClient.SqlClient>) => {
+      const exit = Effect.runSyncExit(effect.pipe(Effect.provideService(SqlClient.SqlClient, undefined as any)))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      return Exit.isFailure(exit) ? Cause.squash(exit.cause) as InvalidPolicyError : undefined
+    }
+    expect(defect(SqlRetryStats.errorsInWindow(-1))?.message).toBe(
+      "Invalid window: must be a positive, finite duration, got -1"
+    )
+    expect(defect(SqlRetryStats.cleanupOldErrors("-5 minutes"))?.field).toBe("olderThan")
+  })
 })

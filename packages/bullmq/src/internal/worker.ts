@@ -54,7 +54,11 @@ const configure = (options: ProcessorOptions<any, any>): Config => {
     ? DEFAULT_LOCK_DURATION
     : Either.getOrThrowWith(RetryPolicy.decodeDuration("lockDuration", lockDuration), (e) => e)
   if (Duration.toMillis(lock) < 1000 || !Duration.isFinite(lock)) {
-    throw RetryPolicy.invalid("lockDuration", lockDuration, `must be a finite duration of at least 1 second`)
+    throw RetryPolicy.invalid(
+      "lockDuration",
+      lockDuration,
+      `must be a finite duration of at least 1 second, got ${RetryPolicy.describe(lockDuration)}`
+    )
   }
   const afterMillis = after === undefined
     ? defaultAfter(Duration.toMillis(lock))
@@ -67,7 +71,11 @@ const configure = (options: ProcessorOptions<any, any>): Config => {
     )
   }
   if (runtime !== undefined && layer !== undefined) {
-    throw RetryPolicy.invalid("runtime", runtime, "cannot be given with layer: give one")
+    throw RetryPolicy.invalid(
+      "runtime",
+      runtime,
+      `cannot be given with layer: give one, got ${RetryPolicy.describe(runtime)}`
+    )
   }
   if (runtime !== undefined && !(isRecord(runtime) && "context" in runtime && "fiberRefs" in runtime)) {
     throw RetryPolicy.invalid("runtime", runtime, `must be an Effect Runtime, got ${RetryPolicy.describe(runtime)}`)

@@ -12,10 +12,11 @@ import { categories, ErrorCategory as Category, isErrorCategory } from "../Error
 import type * as RetryBudget from "../RetryBudget.js"
 import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService, RetryBudgetSettings } from "../RetryBudget.js"
 import { statusOf } from "./http.js"
+import { OVERFLOW_LABEL } from "./metrics.js"
 import { show } from "./policy.js"
 import { get, isObjectLike } from "./safe.js"
 import type { InvalidPolicyError } from "./validate.js"
-import { invalid } from "./validate.js"
+import { invalid, unknownOption } from "./validate.js"
 
 /** @internal */
 export const TypeId: RetryBudget.TypeId = Symbol.for("@intelligent-retry/core/RetryBudget") as RetryBudget.TypeId
@@ -37,8 +38,8 @@ export const budgetDefaults = {
   maxKeys: 10_000
 } as const
 
-/** The key that every key past `maxKeys` shares. @internal */
-export const OVERFLOW_KEY = "(overflow)"
+/** The key that every key past `maxKeys` shares: the library's one overflow marker. @internal */
+export const OVERFLOW_KEY = OVERFLOW_LABEL
 
 const free: ReadonlySet<ErrorCategory> = new Set([Category.DATA_ERROR, Category.PERMANENT_ERROR])
 
@@ -70,11 +71,23 @@ const finite = (field: string, value: unknown, min: number, strict: boolean) =>
     ? undefined
     : invalid(field, value, `must be a finite number ${strict ? ">" : "≥"} ${min}, got ${show(value)}`)
 
+const budgetKeys: ReadonlySet<string> = new Set([
+  "maxTokens",
+  "tokenRatio",
+  "costs",
+  "hintedCost",
+  "contentionCost",
+  "refillPerSecond",
+  "maxKeys"
+])
+
 /** @internal */
 export const validate = (options: RetryBudgetOptions): Either.Either<Settings, InvalidPolicyError> => {
   if (typeof options !== "object" || options === null) {
     return Either.left(invalid("budget", options, `must be an object of budget options, got ${show(options)}`))
   }
+  const unknown = unknownOption(options, budgetKeys, "RetryBudget", "budget")
+  if (unknown !== undefined) return Either.left(unknown)
   const maxTokens = options.maxTokens ?? budgetDefaults.maxTokens
   const tokenRatio = options.tokenRatio ?? budgetDefaults.tokenRatio
   const hintedCost = options.hintedCost ?? budgetDefaults.hintedCost
@@ -134,7 +147,7 @@ export const costOf = (settings: Settings, failure: BudgetFailure): number =>
     : settings.costs[failure.category]
 
 /** @internal */
-export class Bucket {
+export class TokenBucket {
   balance: number
   /** When the time refill was last added, epoch milliseconds. */
   refilled: number | undefined = undefined
@@ -167,26 +180,26 @@ export class Bucket {
 /** @internal */
 export interface Budget extends RetryBudgetService {
   readonly settings: Settings
-  readonly bucket: (key: string) => Bucket
+  readonly tokenBucket: (key: string) => TokenBucket
 }
 
 /** @internal */
 export const make = (settings: Settings, keyed: boolean): Budget => {
-  const shared = new Bucket(settings)
-  const buckets = new Map<string, Bucket>()
-  // The happy path deposits into the bucket of the same key again and again: remember the last one.
+  const shared = new TokenBucket(settings)
+  const tokenBuckets = new Map<string, TokenBucket>()
+  // The happy path deposits into the token bucket of the same key again and again: remember the last one.
   let lastKey: string | undefined = undefined
   let last = shared
-  const bucket = (key: string): Bucket => {
+  const tokenBucket = (key: string): TokenBucket => {
     if (!keyed) return shared
     if (key === lastKey) return last
-    let found = buckets.get(key)
+    let found = tokenBuckets.get(key)
     if (found === undefined) {
-      const name = buckets.size >= settings.maxKeys ? OVERFLOW_KEY : key
-      found = buckets.get(name)
+      const name = tokenBuckets.size >= settings.maxKeys ? OVERFLOW_KEY : key
+      found = tokenBuckets.get(name)
       if (found === undefined) {
-        found = new Bucket(settings)
-        buckets.set(name, found)
+        found = new TokenBucket(settings)
+        tokenBuckets.set(name, found)
       }
     }
     lastKey = key
@@ -196,9 +209,51 @@ export const make = (settings: Settings, keyed: boolean): Budget => {
   return {
     [TypeId]: TypeId,
     settings,
-    bucket,
-    unsafeOnSuccess: (key) => bucket(key).deposit(),
-    unsafeOnFailure: (key, failure) => bucket(key).withdraw(failure),
-    balance: (key) => Effect.map(Clock.currentTimeMillis, (now) => bucket(key).read(now))
+    tokenBucket,
+    unsafeOnSuccess: (key) => tokenBucket(key).deposit(),
+    unsafeOnFailure: (key, failure) => tokenBucket(key).withdraw(failure),
+    balance: (key) => Effect.map(Clock.currentTimeMillis, (now) => tokenBucket(key).read(now))
+  }
+}
+
+/**
+ * The default budget: keyed, the default configuration, in this process, with one set of buckets
+ * per `Clock` (as the circuit breaker's and the cool-downs' default stores): in production there is
+ * one clock; each test's `TestClock` gets fresh, full buckets, so a test that drains a key never
+ * starves another.
+ *
+ * The clock is read on the failure path only (`onFailure` and `balance` are effects): a success
+ * deposits into the buckets of the clock last seen failing, with no clock lookup on the happy path.
+ * With one clock that is exact; before any failure there is nothing to deposit into (a fresh bucket
+ * is full).
+ *
+ * @internal
+ */
+export const makeDefault = (settings: Settings = defaultSettings): RetryBudgetService => {
+  const byClock = new WeakMap<Clock.Clock, Budget>()
+  let lastClock: Clock.Clock | undefined
+  let last: Budget | undefined
+  const someClock = Clock.make()
+  const forClock = (clock: Clock.Clock): Budget => {
+    if (clock === lastClock) return last!
+    let budget = byClock.get(clock)
+    if (budget === undefined) {
+      budget = make(settings, true)
+      byClock.set(clock, budget)
+    }
+    lastClock = clock
+    last = budget
+    return budget
+  }
+  return {
+    [TypeId]: TypeId,
+    unsafeOnSuccess: (key) => {
+      if (last !== undefined) last.unsafeOnSuccess(key)
+    },
+    // a caller with no clock at hand: the buckets of the clock last seen
+    unsafeOnFailure: (key, failure) => (last ?? forClock(someClock)).unsafeOnFailure(key, failure),
+    onFailure: (key, failure) =>
+      Effect.clockWith((clock) => Effect.succeed(forClock(clock).unsafeOnFailure(key, failure))),
+    balance: (key) => Effect.clockWith((clock) => forClock(clock).balance(key))
   }
 }

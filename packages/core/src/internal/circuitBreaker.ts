@@ -33,10 +33,10 @@ import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
 import { RetryOutcome } from "../RetryOutcome.js"
 import { RetryStats } from "../RetryStats.js"
 import { classifyWith } from "./classifier.js"
-import { PREFIX } from "./metrics.js"
+import { OVERFLOW_LABEL, PREFIX } from "./metrics.js"
 import { show } from "./policy.js"
 import type { InvalidPolicyError } from "./validate.js"
-import { decodeDuration, invalid, unknownOption } from "./validate.js"
+import { durationMillis, invalid, unknownOption } from "./validate.js"
 
 /** @internal */
 export const TypeId: CircuitBreaker.TypeId = Symbol.for(
@@ -80,14 +80,8 @@ const optionKeys: ReadonlySet<string> = new Set([
 
 const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
 
-const positiveDuration = (field: string, value: unknown): Either.Either<number, InvalidPolicyError> => {
-  const decoded = decodeDuration(field, value)
-  if (Either.isLeft(decoded)) return Either.left(decoded.left)
-  const millis = Duration.toMillis(decoded.right)
-  return millis > 0 && Number.isFinite(millis)
-    ? Either.right(millis)
-    : fail(field, value, `must be a positive, finite duration, got ${show(value)}`)
-}
+const positiveDuration = (field: string, value: unknown): Either.Either<number, InvalidPolicyError> =>
+  durationMillis(field, value, { zero: false, infinite: false })
 
 /** Validates the options once, when the combinator is applied. @internal */
 export const validate = (options: CircuitBreakerOptions): Either.Either<CircuitBreakerSettings, InvalidPolicyError> => {
@@ -378,9 +372,20 @@ const memoryService = (circuitsFor: (clock: Clock.Clock) => Circuits): CircuitBr
   }
 }
 
+/**
+ * `maxKeys` of a store: an integer ≥ 1, or the `InvalidPolicyError` naming it, thrown (the
+ * constructors taking it return plain values). A NaN would make the store unbounded.
+ *
+ * @internal
+ */
+export const checkedMaxKeys = (maxKeys: unknown = breakerDefaults.maxKeys): number => {
+  if (typeof maxKeys === "number" && Number.isInteger(maxKeys) && maxKeys >= 1) return maxKeys
+  throw invalid("maxKeys", maxKeys, `must be an integer ≥ 1, got ${show(maxKeys)}`)
+}
+
 /** A store of its own, in this process. @internal */
-export const makeMemory = (maxKeys: number = breakerDefaults.maxKeys): CircuitBreakerService => {
-  const circuits = new Circuits(maxKeys)
+export const makeMemory = (maxKeys?: number): CircuitBreakerService => {
+  const circuits = new Circuits(checkedMaxKeys(maxKeys))
   return memoryService(() => circuits)
 }
 
@@ -439,16 +444,14 @@ export const closesCounter = Metric.counter(`${PREFIX}circuit_closes_total`, {
   incremental: true
 })
 
-/** Distinct `key` labels per process; later keys share {@link OVERFLOW_KEY_LABEL}. @internal */
+/** Distinct `key` labels per process; later keys share the overflow marker `"<overflow>"`. @internal */
 export const MAX_METRIC_KEYS = 1_000
-/** @internal */
-export const OVERFLOW_KEY_LABEL = "<overflow>"
 
 const labelled = new Set<string>()
 
 const metricKey = (key: string): string => {
   if (labelled.has(key)) return key
-  if (labelled.size >= MAX_METRIC_KEYS) return OVERFLOW_KEY_LABEL
+  if (labelled.size >= MAX_METRIC_KEYS) return OVERFLOW_LABEL
   labelled.add(key)
   return key
 }

@@ -1,44 +1,94 @@
 /**
  * Shared cool-downs: when a run learns from a server hint that key K will not serve before some
- * time, the runs of K that opt in hold their first attempt until then.
+ * time, the runs of K that opt in hold their attempts until then.
  *
  * @internal
  */
+import type * as Clock from "effect/Clock"
 import type * as RetryCooldown from "../RetryCooldown.js"
 import type { RetryCooldownService } from "../RetryCooldown.js"
 
 /** @internal */
 export const TypeId: RetryCooldown.TypeId = Symbol.for("@intelligent-retry/core/RetryCooldown") as RetryCooldown.TypeId
 
-/** Keys held at most; past it the entry that ends first is dropped. @internal */
+/** Keys held at most per registry; past it, expired holds are pruned, then the hold that ends first is dropped. @internal */
 export const MAX_KEYS = 10_000
 
-/** An in-process registry: key → end of its cool-down, epoch milliseconds. @internal */
-export const make = (optIn: boolean): RetryCooldownService => {
-  const until = new Map<string, number>()
-  const sweep = (now: number) => {
-    for (const [key, end] of until) if (end <= now) until.delete(key)
+/** Key → end of its cool-down, epoch milliseconds; at most `maxKeys` keys. @internal */
+export class Holds {
+  private readonly until = new Map<string, number>()
+  constructor(readonly maxKeys: number = MAX_KEYS) {}
+
+  get size(): number {
+    return this.until.size
   }
-  return {
-    [TypeId]: TypeId,
-    optIn,
-    unsafeUntil: (key, now) => {
-      const end = until.get(key)
-      if (end === undefined) return undefined
-      if (end <= now) {
-        until.delete(key)
-        return undefined
-      }
-      return end
-    },
-    unsafeHold: (key, end, now) => {
-      const known = until.get(key)
-      if (known !== undefined && known >= end) return
-      if (known === undefined && until.size >= MAX_KEYS) {
-        sweep(now)
-        if (until.size >= MAX_KEYS) until.delete(until.keys().next().value!)
-      }
-      until.set(key, end)
+
+  get(key: string, now: number): number | undefined {
+    const end = this.until.get(key)
+    if (end === undefined) return undefined
+    if (end <= now) {
+      this.until.delete(key)
+      return undefined
     }
+    return end
   }
+
+  hold(key: string, end: number, now: number): void {
+    const known = this.until.get(key)
+    if (known !== undefined && known >= end) return
+    if (known === undefined && this.until.size >= this.maxKeys) this.prune(now)
+    this.until.set(key, end)
+  }
+
+  /** Drops every expired hold; if none had expired, the one that ends first. */
+  private prune(now: number): void {
+    let first: string | undefined
+    let firstEnd = Infinity
+    for (const [key, end] of this.until) {
+      if (end <= now) this.until.delete(key)
+      else if (end < firstEnd) {
+        first = key
+        firstEnd = end
+      }
+    }
+    if (this.until.size >= this.maxKeys && first !== undefined) this.until.delete(first)
+  }
+}
+
+const service = (optIn: boolean, holdsFor: (clock: Clock.Clock) => Holds): RetryCooldownService => ({
+  [TypeId]: TypeId,
+  optIn,
+  unsafeUntil: (key, now, clock) => holdsFor(clock).get(key, now),
+  unsafeHold: (key, end, now, clock) => holdsFor(clock).hold(key, end, now)
+})
+
+/** A registry of its own, whatever the clock. @internal */
+export const make = (optIn: boolean, maxKeys: number = MAX_KEYS): RetryCooldownService => {
+  const holds = new Holds(maxKeys)
+  return service(optIn, () => holds)
+}
+
+/**
+ * The default registry: in this process, with one set of holds per `Clock`, like the circuit
+ * breaker's default store. In production there is one clock; each test's `TestClock` gets holds of
+ * its own, so a hold set at virtual time 0 of one test never reaches another. Runs use it only
+ * when they opt in (`cooldown: true`); their hints always feed it.
+ *
+ * @internal
+ */
+export const makeDefault = (): RetryCooldownService => {
+  const byClock = new WeakMap<Clock.Clock, Holds>()
+  let lastClock: Clock.Clock | undefined
+  let lastHolds: Holds | undefined
+  return service(false, (clock) => {
+    if (clock === lastClock) return lastHolds!
+    let holds = byClock.get(clock)
+    if (holds === undefined) {
+      holds = new Holds()
+      byClock.set(clock, holds)
+    }
+    lastClock = clock
+    lastHolds = holds
+    return holds
+  })
 }

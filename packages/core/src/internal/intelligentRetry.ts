@@ -21,7 +21,7 @@ import type * as Tracer from "effect/Tracer"
 import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
 import { Classifier } from "../Classifier.js"
 import type { ErrorCategory } from "../ErrorCategory.js"
-import { isErrorCategory } from "../ErrorCategory.js"
+import { ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
 import type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "../IntelligentRetry.js"
 import type { RetryBudgetService } from "../RetryBudget.js"
 import { RetryBudget } from "../RetryBudget.js"
@@ -43,7 +43,7 @@ import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
 import { DEFAULT_MAX_WAIT, show, WAIT_LIMIT } from "./policy.js"
 import { safeCause } from "./redact.js"
-import { fromRun, toRun } from "./retryState.js"
+import { fromRun, initial as initialState, toRun } from "./retryState.js"
 import { call, get } from "./safe.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { decodeDuration, invalid, unknownOption } from "./validate.js"
@@ -64,7 +64,7 @@ export interface Compiled {
   readonly maxElapsed: number | undefined
   /** Milliseconds a callback may run before it is interrupted. */
   readonly callbackTimeout: number
-  /** The run holds its first attempt while its key cools down, even without a `RetryCooldown` layer. */
+  /** The run holds its attempts while its key cools down, even without a `RetryCooldown` layer. */
   readonly cooldown: boolean
   /** Set by `withHandoff` only: see `./handoff.ts`. */
   readonly handoff?: Handoff | undefined
@@ -268,7 +268,9 @@ class Run<A, E, R> {
     readonly clock: Clock.Clock,
     readonly span: Tracer.Span | undefined,
     readonly logLevel: LogLevel.LogLevel,
-    readonly cooldown: RetryCooldownService
+    readonly cooldown: RetryCooldownService,
+    /** The run opted in to cool-downs: each of its attempts waits while its key is held. */
+    readonly held: boolean
   ) {
     const now = clock.unsafeCurrentTimeMillis()
     const resumed = compiled.handoff?.state
@@ -313,7 +315,7 @@ class Run<A, E, R> {
     if (hint !== undefined && hint > 0 && hint <= (this.plan.maxWait ?? DEFAULT_MAX_WAIT)) {
       const until = now + Math.ceil(hint)
       const cooldown = this.cooldown
-      call(() => cooldown.unsafeHold(this.compiled.budgetKey, until, now))
+      call(() => cooldown.unsafeHold(this.compiled.budgetKey, until, now, this.clock))
     }
     return Effect.flatMap(decide(this.plan, this.state, category, error, hint, now, this.budget), (step) => {
       this.state = step.state
@@ -381,21 +383,23 @@ class Run<A, E, R> {
    * and the retry are recorded; the outcome is left to the resumed run).
    */
   pause(wait: number, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
-    const handoff = this.compiled.handoff
-    if (handoff !== undefined && wait >= handoff.after) {
-      return Effect.suspend(() => {
-        this.done = true
-        const handoffError = new RetryHandoff({
-          resumeAt: this.clock.unsafeCurrentTimeMillis() + wait,
-          wait: Duration.millis(wait),
-          category,
-          state: fromRun(this.state, category),
-          error
-        })
-        return Effect.failCause(Cause.fail(handoffError as unknown as E))
-      })
-    }
-    return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), this.attempt) : this.attempt
+    return pauseThen(wait, this.compiled.handoff, () => {
+      this.done = true
+      return handoffOf(this.clock, wait, category, fromRun(this.state, category), error)
+    }, this.next(category, error))
+  }
+
+  /**
+   * The next attempt: at once, or, for a run that opted in to cool-downs, after the rest of a hold
+   * that another run's hint set on its key meanwhile (through {@link pause}, so it may hand off).
+   * The run's own hint never holds it: its wait was at least that hint.
+   */
+  next(category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
+    if (!this.held) return this.attempt
+    return Effect.suspend(() => {
+      const wait = holdFor(this.cooldown, this.compiled.budgetKey, this.clock)
+      return wait > 0 ? this.pause(wait, category, error) : this.attempt
+    })
   }
 
   stop(outcome: FailureOutcome, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
@@ -445,6 +449,7 @@ const retrying = <A, E, R>(
       retryable: compiled.retryable,
       budgetKey: compiled.budgetKey
     }
+    const cooldown = Context.get(context, RetryCooldown)
     const run = new Run(
       self,
       compiled,
@@ -457,12 +462,16 @@ const retrying = <A, E, R>(
       Context.get(fiber.currentDefaultServices, Clock.Clock),
       isSpan(fiber.currentSpan) ? fiber.currentSpan : undefined,
       settings.retryLogLevel ?? LogLevel.Info,
-      Context.get(context, RetryCooldown)
+      cooldown,
+      compiled.cooldown || cooldown.optIn
     )
     // Every run that reached its first failure ends with exactly one outcome: one that ended by
     // interruption is `interrupted`, one that ended by a defect (an attempt after a retry died) is
     // `died`. `finish` records nothing when an outcome was already recorded.
-    return Effect.onExit(resumed ? run.attempt : run.failed(error as E), (exit) =>
+    const first = resumed
+      ? run.next(compiled.handoff?.state?.category ?? Category.API_RATE_LIMIT, undefined as E)
+      : run.failed(error as E)
+    return Effect.onExit(first, (exit) =>
       Exit.isFailure(exit) && !run.done
         ? Effect.sync(() =>
           run.finish(Cause.isInterruptedOnly(exit.cause) ? RetryOutcome.INTERRUPTED : RetryOutcome.DIED, run.last)
@@ -623,15 +632,65 @@ class HotServices {
 
 /**
  * Holds the first attempt of a run that opted in (the option, or a `RetryCooldown` layer) while its
- * key cools down after a server hint; any other run goes straight on.
+ * key cools down after a server hint; any other run goes straight on. The wait goes through
+ * {@link pauseThen} like every other: under `withHandoff`, one of at least `after` ends the run with
+ * a `RetryHandoff` before its first attempt (category `api_rate_limit`, no error, the state it was
+ * given).
  */
-const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) => {
+const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> => {
+  const held: Effect.Effect<A, E, R> = Effect.withFiberRuntime((fiber) => {
     const registry = Context.get(fiber.currentContext, RetryCooldown)
     if (!compiled.cooldown && !registry.optIn) return run
-    const now = Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
-    const until = call(() => registry.unsafeUntil(compiled.budgetKey, now))
-    return typeof until === "number" && until > now ? Effect.zipRight(Effect.sleep(until - now), run) : run
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const wait = holdFor(registry, compiled.budgetKey, clock)
+    if (wait <= 0) return run
+    // after the wait, look again: another run may have extended the hold meanwhile
+    return pauseThen(
+      wait,
+      compiled.handoff,
+      () => handoffOf(clock, wait, Category.API_RATE_LIMIT, compiled.handoff?.state ?? initialState(), undefined),
+      held
+    )
+  })
+  return held
+}
+
+/** Milliseconds until the hold on `key` ends (0 for none); a registry that throws holds nothing. */
+const holdFor = (registry: RetryCooldownService, key: string, clock: Clock.Clock): number => {
+  const now = clock.unsafeCurrentTimeMillis()
+  const until = call(() => registry.unsafeUntil(key, now, clock))
+  return typeof until === "number" && until > now ? Math.min(until - now, WAIT_LIMIT - 1) : 0
+}
+
+/**
+ * Every wait of a run, the first attempt's cool-down included: sleep `wait` milliseconds and go on
+ * with `next`, or, under `withHandoff`, for a wait of at least `after`, fail with the hand-off.
+ */
+const pauseThen = <A, E, R>(
+  wait: number,
+  handoff: Handoff | undefined,
+  handedOff: () => RetryHandoff,
+  next: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => {
+  if (handoff !== undefined && wait >= handoff.after) {
+    return Effect.suspend(() => Effect.failCause(Cause.fail(handedOff() as unknown as E)))
+  }
+  return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), next) : next
+}
+
+const handoffOf = (
+  clock: Clock.Clock,
+  wait: number,
+  category: ErrorCategory,
+  state: RetryState,
+  error: unknown
+): RetryHandoff =>
+  new RetryHandoff({
+    resumeAt: clock.unsafeCurrentTimeMillis() + wait,
+    wait: Duration.millis(wait),
+    category,
+    state,
+    error
   })
 
 /** @internal */

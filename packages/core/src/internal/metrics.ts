@@ -22,7 +22,8 @@ export const PREFIX = "intelligent_retry_"
 export const NO_CATEGORY = "none"
 
 /**
- * The `task` label used once `maxMetricTasks` distinct task labels exist.
+ * The one overflow marker of the library: the name shared by everything past its cap (task names
+ * past `maxTasks`, `task` and `key` metric labels past theirs, budget keys past `maxKeys`).
  *
  * @internal
  */

@@ -179,7 +179,7 @@ export interface Plan {
   readonly maxWait?: number | undefined
   /** The user's veto: `false` ends the run with `not_retryable`, before the budget is charged. */
   readonly retryable: ((error: any) => boolean) | undefined
-  /** The bucket of a keyed budget the run draws on. */
+  /** The token bucket of a keyed budget the run draws on. */
   readonly budgetKey: string
 }
 

@@ -6,7 +6,7 @@
  * it, so every message reads the same: `Invalid <field>: <what was expected>, got <value>`.
  * Internal: only the error class is published (as `RetryPolicy.InvalidPolicyError`).
  */
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { decodeDuration as decodeDurationInput, scrubbed, show } from "./policy.js"
@@ -43,20 +43,68 @@ export const fail = (field: string, value: unknown, reason: string): Either.Eith
   Either.left(invalid(field, value, reason))
 
 /**
- * A `Duration.DurationInput` that must not be negative or NaN, as an `Either` naming `field`.
+ * What a duration must be beyond "not negative, not NaN": above zero unless `zero`, finite unless
+ * `infinite`. Default: both allowed.
  *
  * @internal
  */
-export const decodeDuration = (field: string, value: unknown): Either.Either<Duration.Duration, InvalidPolicyError> => {
-  const duration = decodeDurationInput(value)
-  return duration === undefined
-    ? fail(field, value, `must be a non-negative duration, got ${show(value)}`)
-    : Either.right(duration)
+export interface DurationBounds {
+  readonly zero?: boolean | undefined
+  readonly infinite?: boolean | undefined
 }
 
 /**
- * The first key of `options` that is not in `allowed`, as an error naming `options.<key>` and the
- * value: a misspelt option never passes silently. `what` names the function, as in "is not an
+ * A `Duration.DurationInput` that must not be negative or NaN (nor zero or infinite, when
+ * `bounds` says so), as an `Either` naming `field`. The rule in the message says which.
+ *
+ * @internal
+ */
+export const decodeDuration = (
+  field: string,
+  value: unknown,
+  bounds?: DurationBounds
+): Either.Either<Duration.Duration, InvalidPolicyError> => {
+  const zero = bounds?.zero ?? true
+  const infinite = bounds?.infinite ?? true
+  const duration = decodeDurationInput(value)
+  if (
+    duration === undefined || (!zero && Duration.isZero(duration)) || (!infinite && !Duration.isFinite(duration))
+  ) {
+    const rule = `${zero ? "non-negative" : "positive"}${infinite ? "" : ", finite"} duration`
+    return fail(field, value, `must be a ${rule}, got ${show(value)}`)
+  }
+  return Either.right(duration)
+}
+
+/**
+ * {@link decodeDuration} in milliseconds.
+ *
+ * @internal
+ */
+export const durationMillis = (
+  field: string,
+  value: unknown,
+  bounds?: DurationBounds
+): Either.Either<number, InvalidPolicyError> => Either.map(decodeDuration(field, value, bounds), Duration.toMillis)
+
+/**
+ * An integer in `[min, max]`, as an `Either` naming `field`.
+ *
+ * @internal
+ */
+export const integerIn = (
+  field: string,
+  value: unknown,
+  min: number,
+  max: number
+): Either.Either<number, InvalidPolicyError> =>
+  typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
+    ? Either.right(value)
+    : fail(field, value, `must be an integer in [${min}, ${max}], got ${show(value)}`)
+
+/**
+ * The first key of `options` that is not in `allowed`, as an error naming `<prefix>.<key>`
+ * (`options.<key>` by default) and the value: a misspelt option never passes silently. `what` names the function, as in "is not an
  * option of withIntelligentRetry". `undefined` when every key is known. Never throws (a Proxy
  * whose keys cannot be listed is an error too).
  *
@@ -65,13 +113,14 @@ export const decodeDuration = (field: string, value: unknown): Either.Either<Dur
 export const unknownOption = (
   options: object,
   allowed: ReadonlySet<string>,
-  what: string
+  what: string,
+  prefix = "options"
 ): InvalidPolicyError | undefined => {
   let keys: ReadonlyArray<string>
   try {
     keys = Object.keys(options)
   } catch {
-    return invalid("options", options, `must be a readable object, got ${show(options)}`)
+    return invalid(prefix, options, `must be a readable object, got ${show(options)}`)
   }
   for (const key of keys) {
     if (!allowed.has(key)) {
@@ -82,7 +131,7 @@ export const unknownOption = (
         value = undefined
       }
       return invalid(
-        `options.${key}`,
+        `${prefix}.${key}`,
         value,
         `is not an option of ${what} (${[...allowed].join(", ")}), got ${show(value)}`
       )

@@ -256,7 +256,7 @@ const budgetCases: ReadonlyArray<Case> = (
   error: () => RetryBudget.make(options as any)
 }))
 
-/** Options validated with an `IllegalArgumentException`: the message names the field and the value. */
+/** Options of stores, monitors and reads: layers and constructors fail, reads and checks die, pure functions throw. */
 const thrownCases: ReadonlyArray<Case> = [
   ...(
     [
@@ -284,7 +284,7 @@ const thrownCases: ReadonlyArray<Case> = [
       ["window", { window: "forever" }, "forever", `"forever"`],
       ["errorThreshold", { errorThreshold: -1 }, -1, "-1"],
       ["errorThreshold", { errorThreshold: Number.NaN }, Number.NaN, "NaN"],
-      ["categoryThresholds", { categoryThresholds: { dataerror: 1 } }, "dataerror", `"dataerror"`],
+      ["categoryThresholds.dataerror", { categoryThresholds: { dataerror: 1 } }, 1, `"dataerror" is not a category`],
       ["categoryThresholds.data_error", { categoryThresholds: { data_error: -5 } }, -5, "-5"],
       ["taskName", { taskName: 7 }, 7, "7"]
     ] as const

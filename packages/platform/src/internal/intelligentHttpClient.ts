@@ -1,5 +1,6 @@
 /**
- * The client transform. Options are validated once; each request then builds one
+ * The client transform. Options are validated once, when it is applied (an invalid one makes
+ * every request die with the `InvalidPolicyError`); each request then builds one
  * `withIntelligentRetry` run from precomputed pieces.
  *
  * @internal
@@ -8,7 +9,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type { Classifier as ClassifierNs } from "@intelligent-retry/core"
+import type { Classifier as ClassifierNs, InvalidPolicyError } from "@intelligent-retry/core"
 import {
   CircuitBreaker,
   CircuitOpenError,
@@ -46,6 +47,7 @@ interface Compiled<E> {
   readonly budgetKeyOf: (request: Request) => string
   readonly filterStatusOk: boolean
   readonly retryNonIdempotent: boolean
+  readonly cooldown: boolean
   readonly strategies: Strategies.StrategyTableInput | undefined
   readonly classify: ClassifierNs.ClassifyFn<Errors<E>> | undefined
   readonly onRetry: Options<E>["onRetry"]
@@ -76,7 +78,8 @@ const optionKeys: ReadonlySet<string> = new Set([
   "retryNonIdempotent",
   "budgetKey",
   "filterStatusOk",
-  "circuitBreaker"
+  "circuitBreaker",
+  "cooldown"
 ])
 
 const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
@@ -98,111 +101,123 @@ const guardedName = (
 const show = RetryPolicy.describe
 const invalid = RetryPolicy.invalid
 
-/** A non-negative duration; with `positive`, also finite and above zero. */
-const decodeDuration = (field: string, value: unknown, positive: boolean): Duration.Duration => {
-  const decoded = Either.getOrThrowWith(RetryPolicy.decodeDuration(field, value), (e) => e)
-  if (positive && (Duration.toMillis(decoded) <= 0 || !Duration.isFinite(decoded))) {
-    throw invalid(field, value, `must be a positive, finite duration, got ${show(value)}`)
-  }
-  return decoded
-}
+const fail = (field: string, value: unknown, reason: string): Either.Either<never, InvalidPolicyError> =>
+  Either.left(invalid(field, value, reason))
 
-/** Validates the options once. Throws an `InvalidPolicyError` naming the option. @internal */
-export const compile = <E>(options: Options<E>): Compiled<E> => {
-  if (typeof options !== "object" || options === null) {
-    throw invalid("options", options, `must be an object, got ${show(options)}`)
-  }
-  const unknown = RetryPolicy.unknownOption(options, optionKeys, "IntelligentHttpClient.withIntelligentRetry")
-  if (unknown !== undefined) throw unknown
-  const {
-    budgetKey,
-    classify,
-    filterStatusOk,
-    maxAttempts,
-    maxElapsed,
-    callbackTimeout,
-    onFailure,
-    onRetry,
-    retryNonIdempotent,
-    route,
-    strategies,
-    task,
-    timeout
-  } = options
-  for (const [field, value] of [["task", task], ["budgetKey", budgetKey]] as const) {
-    if (value !== undefined && typeof value !== "string" && typeof value !== "function") {
-      throw invalid(field, value, `must be a string or a function of the request, got ${show(value)}`)
+/**
+ * Validates the options once, when the transform is applied: the first bad one as an
+ * `InvalidPolicyError` naming the option and the value. @internal
+ */
+export const compile = <E>(options: Options<E>): Either.Either<Compiled<E>, InvalidPolicyError> =>
+  Either.gen(function*() {
+    if (typeof options !== "object" || options === null) {
+      return yield* fail("options", options, `must be an object, got ${show(options)}`)
     }
-    if (value === "") throw invalid(field, value, "must not be empty")
-  }
-  for (
-    const [field, value] of [["route", route], ["classify", classify], ["onRetry", onRetry], [
-      "onFailure",
-      onFailure
-    ]] as const
-  ) {
-    if (!isFunctionOrUndefined(value)) throw invalid(field, value, `must be a function, got ${show(value)}`)
-  }
-  for (const [field, value] of [["retryNonIdempotent", retryNonIdempotent], ["filterStatusOk", filterStatusOk]]) {
-    if (value !== undefined && typeof value !== "boolean") {
-      throw invalid(field as string, value, `must be a boolean, got ${show(value)}`)
+    const unknown = RetryPolicy.unknownOption(options, optionKeys, "IntelligentHttpClient.withIntelligentRetry")
+    if (unknown !== undefined) return yield* Either.left(unknown)
+    const {
+      budgetKey,
+      classify,
+      filterStatusOk,
+      maxAttempts,
+      maxElapsed,
+      callbackTimeout,
+      cooldown,
+      onFailure,
+      onRetry,
+      retryNonIdempotent,
+      route,
+      strategies,
+      task,
+      timeout
+    } = options
+    for (const [field, value] of [["task", task], ["budgetKey", budgetKey]] as const) {
+      if (value !== undefined && typeof value !== "string" && typeof value !== "function") {
+        return yield* fail(field, value, `must be a string or a function of the request, got ${show(value)}`)
+      }
+      if (value === "") return yield* fail(field, value, `must not be empty, got ${show(value)}`)
     }
-  }
-  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
-    throw invalid("maxAttempts", maxAttempts, `must be an integer ≥ 1, got ${show(maxAttempts)}`)
-  }
-  if (maxElapsed !== undefined) decodeDuration("maxElapsed", maxElapsed, false)
-  if (callbackTimeout !== undefined) decodeDuration("callbackTimeout", callbackTimeout, true)
-  const decodedTimeout = timeout === undefined ? undefined : decodeDuration("timeout", timeout, true)
-  if (strategies !== undefined) {
-    const decoded = Strategies.decodeTable(strategies)
-    if (Either.isLeft(decoded)) throw decoded.left
-  }
+    for (
+      const [field, value] of [["route", route], ["classify", classify], ["onRetry", onRetry], [
+        "onFailure",
+        onFailure
+      ]] as const
+    ) {
+      if (!isFunctionOrUndefined(value)) return yield* fail(field, value, `must be a function, got ${show(value)}`)
+    }
+    for (
+      const [field, value] of [["retryNonIdempotent", retryNonIdempotent], ["filterStatusOk", filterStatusOk], [
+        "cooldown",
+        cooldown
+      ]]
+    ) {
+      if (value !== undefined && typeof value !== "boolean") {
+        return yield* fail(field as string, value, `must be a boolean, got ${show(value)}`)
+      }
+    }
+    if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+      return yield* fail("maxAttempts", maxAttempts, `must be an integer ≥ 1, got ${show(maxAttempts)}`)
+    }
+    if (maxElapsed !== undefined) yield* RetryPolicy.decodeDuration("maxElapsed", maxElapsed)
+    if (callbackTimeout !== undefined) {
+      yield* RetryPolicy.decodeDuration("callbackTimeout", callbackTimeout, positive)
+    }
+    const decodedTimeout = timeout === undefined
+      ? undefined
+      : yield* RetryPolicy.decodeDuration("timeout", timeout, positive)
+    if (strategies !== undefined) yield* Strategies.decodeTable(strategies)
+    const breaker = yield* compileBreaker(options.circuitBreaker)
 
-  const routed = route === undefined
-    ? defaultTask
-    : guardedName((request) => {
-      const template = route(request)
-      return typeof template === "string" && template !== "" ? `${request.method} ${template}` : undefined
-    }, defaultTask)
-  const taskOf = typeof task === "string" ? () => task : task === undefined ? routed : guardedName(task, routed)
-  const budgetKeyOf = typeof budgetKey === "string"
-    ? () => budgetKey
-    : budgetKey === undefined
-    ? host
-    : guardedName(budgetKey, host)
+    const routed = route === undefined
+      ? defaultTask
+      : guardedName((request) => {
+        const template = route(request)
+        return typeof template === "string" && template !== "" ? `${request.method} ${template}` : undefined
+      }, defaultTask)
+    const taskOf = typeof task === "string" ? () => task : task === undefined ? routed : guardedName(task, routed)
+    const budgetKeyOf = typeof budgetKey === "string"
+      ? () => budgetKey
+      : budgetKey === undefined
+      ? host
+      : guardedName(budgetKey, host)
 
-  return {
-    breaker: compileBreaker(options.circuitBreaker),
-    timeout: decodedTimeout,
-    taskOf,
-    budgetKeyOf,
-    filterStatusOk: filterStatusOk ?? true,
-    retryNonIdempotent: retryNonIdempotent ?? false,
-    strategies,
-    classify,
-    onRetry,
-    onFailure,
-    maxAttempts,
-    maxElapsed,
-    callbackTimeout
-  }
-}
+    return {
+      breaker,
+      timeout: decodedTimeout,
+      taskOf,
+      budgetKeyOf,
+      filterStatusOk: filterStatusOk ?? true,
+      retryNonIdempotent: retryNonIdempotent ?? false,
+      // requests to one host share its cool-downs by default (issue 16)
+      cooldown: cooldown ?? true,
+      strategies,
+      classify,
+      onRetry,
+      onFailure,
+      maxAttempts,
+      maxElapsed,
+      callbackTimeout
+    }
+  })
+
+const positive = { zero: false, infinite: false } as const
 
 /** The key of requests whose URL has no host (a relative URL on a client with a base URL). */
 const NO_HOST = "(no host)"
 
-const compileBreaker = (option: Options<unknown>["circuitBreaker"]): Breaker | undefined => {
-  if (option === undefined || option === false) return undefined
-  if (option === true) return { options: {}, applies: () => true }
+const compileBreaker = (
+  option: Options<unknown>["circuitBreaker"]
+): Either.Either<Breaker | undefined, InvalidPolicyError> => {
+  if (option === undefined || option === false) return Either.right(undefined)
+  if (option === true) return Either.right({ options: {}, applies: () => true })
   if (typeof option !== "object" || option === null) {
-    throw invalid("circuitBreaker", option, `must be a boolean or an object of breaker options, got ${show(option)}`)
+    return fail("circuitBreaker", option, `must be a boolean or an object of breaker options, got ${show(option)}`)
   }
   const { hosts, ...rest } = option
   for (const name of ["key", "task"] as const) {
     if (name in rest) {
       const value = (rest as any)[name]
-      throw invalid(`circuitBreaker.${name}`, value, `is set per request (the host), got ${show(value)}`)
+      return fail(`circuitBreaker.${name}`, value, `is set per request (the host), got ${show(value)}`)
     }
   }
   let applies: (host: string) => boolean = () => true
@@ -218,15 +233,15 @@ const compileBreaker = (option: Options<unknown>["circuitBreaker"]): Breaker | u
     const set = new Set<string>(hosts)
     applies = (host) => set.has(host)
   } else if (hosts !== undefined) {
-    throw invalid("circuitBreaker.hosts", hosts, `must be an array of hosts or a function, got ${show(hosts)}`)
+    return fail("circuitBreaker.hosts", hosts, `must be an array of hosts or a function, got ${show(hosts)}`)
   }
   // the same validation as the combinator's, once, with the field named as the user wrote it
   const checked = CircuitBreaker.settings({ key: NO_HOST, ...rest })
   if (Either.isLeft(checked)) {
     const { field, message, value } = checked.left
-    throw invalid(`circuitBreaker.${field.replace(/^options\./, "")}`, value, message.replace(/^Invalid [^:]*: /, ""))
+    return fail(`circuitBreaker.${field.replace(/^options\./, "")}`, value, message.replace(/^Invalid [^:]*: /, ""))
   }
-  return { options: rest, applies }
+  return Either.right({ options: rest, applies })
 }
 
 /** A shed request, as an `HttpClientError` that says so and carries the remaining time in its cause. */
@@ -322,7 +337,8 @@ const make = <E, R>(
       maxAttempts: compiled.maxAttempts,
       maxElapsed: compiled.maxElapsed,
       callbackTimeout: compiled.callbackTimeout,
-      strategies: compiled.strategies
+      strategies: compiled.strategies,
+      cooldown: compiled.cooldown
     }
     const run = retry(attempt, replay === "always" ? options : { ...options, retryable: vetoes[replay] })
     const breaker = compiled.breaker
@@ -346,6 +362,12 @@ export const withIntelligentRetry: {
   ): HttpClient.HttpClient.With<Errors<E>, R>
 } = dual(
   (args) => hasProperty(args[0], HttpClient.TypeId),
-  <E, R>(self: HttpClient.HttpClient.With<E, R>, options?: Options<E>): HttpClient.HttpClient.With<Errors<E>, R> =>
-    make(self, compile(options ?? {}))
+  <E, R>(self: HttpClient.HttpClient.With<E, R>, options?: Options<E>): HttpClient.HttpClient.With<Errors<E>, R> => {
+    const compiled = compile(options ?? {})
+    // a client transform is no Effect to fail: every request it runs dies with the error, as the
+    // core combinator's runs do
+    return Either.isLeft(compiled)
+      ? HttpClient.transform(self, () => Effect.die(compiled.left))
+      : make(self, compiled.right)
+  }
 )

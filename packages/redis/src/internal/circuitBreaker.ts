@@ -20,7 +20,7 @@ import { Redis } from "ioredis"
 import { createHash } from "node:crypto"
 import type { Options as PublicOptions, Store } from "../RedisCircuitBreaker.js"
 import type { Guard } from "./connection.js"
-import { client, fellBack, guard, validate } from "./connection.js"
+import { client, fellBack, guard, validate, validateUrl } from "./connection.js"
 
 export { client, DEFAULT_PREFIX, validate } from "./connection.js"
 
@@ -262,7 +262,7 @@ const defaultsFor = (key: string): Settings => ({
 
 /** @internal */
 export const makeStore = (client: Redis, options: PublicOptions = {}): Effect.Effect<Store, InvalidPolicyError> =>
-  Effect.map(validate(options), (settings) => make({ client, ...settings }))
+  Effect.map(validate(options, "RedisCircuitBreaker.make"), (settings) => make({ client, ...settings }))
 
 /** @internal */
 export const layer = (
@@ -276,13 +276,9 @@ export const layer = (
           RetryPolicy.invalid("options", options, `must be an object, got ${RetryPolicy.describe(options)}`)
         )
       }
-      const { url, ...rest } = options
-      if (typeof url !== "string" || url === "") {
-        return yield* Effect.fail(
-          RetryPolicy.invalid("url", url, `must be a Redis URL, got ${RetryPolicy.describe(url)}`)
-        )
-      }
-      const settings = yield* validate(rest)
+      const { url: _, ...rest } = options
+      const url = yield* validateUrl(options.url)
+      const settings = yield* validate(rest, "RedisCircuitBreaker.layer")
       const redis = yield* client(url)
       return make({ client: redis, ...settings }) as CircuitBreaker.CircuitBreakerService
     })

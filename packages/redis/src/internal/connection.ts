@@ -26,15 +26,22 @@ export interface ConnectionOptions {
   readonly timeout?: Duration.DurationInput | undefined
 }
 
+/** The keys of the connection options. @internal */
+export const connectionKeys: ReadonlySet<string> = new Set(["keyPrefix", "timeout"])
+
 /** @internal */
 export const validate = (
-  options: ConnectionOptions
+  options: ConnectionOptions,
+  what: string,
+  allowed: ReadonlySet<string> = connectionKeys
 ): Either.Either<{ readonly keyPrefix: string; readonly timeoutMillis: number }, InvalidPolicyError> => {
   if (typeof options !== "object" || options === null) {
     return Either.left(
       RetryPolicy.invalid("options", options, `must be an object, got ${RetryPolicy.describe(options)}`)
     )
   }
+  const unknown = RetryPolicy.unknownOption(options, allowed, what)
+  if (unknown !== undefined) return Either.left(unknown)
   const { keyPrefix, timeout } = options
   if (keyPrefix !== undefined && typeof keyPrefix !== "string") {
     return Either.left(
@@ -43,18 +50,9 @@ export const validate = (
   }
   let timeoutMillis = DEFAULT_TIMEOUT
   if (timeout !== undefined) {
-    const decoded = RetryPolicy.decodeDuration("timeout", timeout)
+    const decoded = RetryPolicy.decodeDuration("timeout", timeout, { zero: false, infinite: false })
     if (Either.isLeft(decoded)) return Either.left(decoded.left)
     timeoutMillis = Duration.toMillis(decoded.right)
-    if (!(timeoutMillis > 0 && Number.isFinite(timeoutMillis))) {
-      return Either.left(
-        RetryPolicy.invalid(
-          "timeout",
-          timeout,
-          `must be a positive, finite duration, got ${RetryPolicy.describe(timeout)}`
-        )
-      )
-    }
   }
   return Either.right({ keyPrefix: keyPrefix ?? DEFAULT_PREFIX, timeoutMillis })
 }

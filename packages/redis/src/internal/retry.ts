@@ -150,7 +150,7 @@ export const make = (
         const [key, remaining] = JSON.parse(message) as [unknown, unknown]
         if (typeof key !== "string" || typeof remaining !== "number" || !(remaining > 0 && remaining < 2 ** 31)) return
         const now = clock.unsafeCurrentTimeMillis()
-        registry.unsafeHold(key, now + remaining, now)
+        registry.unsafeHold(key, now + remaining, now, clock)
       } catch {
         // not ours: ignored
       }
@@ -165,8 +165,8 @@ export const make = (
       [RetryCooldown.TypeId]: RetryCooldown.TypeId,
       optIn: true,
       unsafeUntil: registry.unsafeUntil,
-      unsafeHold: (key, until, now) => {
-        registry.unsafeHold(key, until, now)
+      unsafeHold: (key, until, now, runClock) => {
+        registry.unsafeHold(key, until, now, runClock)
         // fire and forget: the failure path must not wait on Redis
         redis.publish(channel, JSON.stringify([key, until - now])).catch(() => {
           cooldownGuard.count++
@@ -185,13 +185,16 @@ export const make = (
     }
   })
 
+const storeKeys: ReadonlySet<string> = new Set(["keyPrefix", "timeout", "budget"])
+
 /** @internal */
 export const store = (
   redis: Redis,
-  options: Omit<Options, "url"> = {}
+  options: Omit<Options, "url"> = {},
+  what = "RedisRetry.make"
 ): Effect.Effect<Store, InvalidPolicyError, Scope.Scope> =>
   Effect.gen(function*() {
-    const { keyPrefix, timeoutMillis } = yield* validate(options)
+    const { keyPrefix, timeoutMillis } = yield* validate(options, what, storeKeys)
     const settings = yield* RetryBudget.decodeOptions(options.budget ?? {})
     return yield* make(redis, settings, keyPrefix, timeoutMillis)
   })
@@ -212,10 +215,12 @@ export const layer = (
       }
       const url = yield* validateUrl(options.url)
       const { url: _, ...rest } = options
+      // every option is checked before connecting
+      const { keyPrefix, timeoutMillis } = yield* validate(rest, "RedisRetry.layer", storeKeys)
+      yield* RetryBudget.decodeOptions(rest.budget ?? {})
       const redis = yield* connect(url)
-      const s = yield* store(redis, rest)
+      const s = yield* store(redis, rest, "RedisRetry.layer")
       // circuit breakers on the same client and prefix (`<prefix>cb:<key>`)
-      const { keyPrefix, timeoutMillis } = yield* validate(rest)
       const breakers: CircuitBreaker.CircuitBreakerService = breaker.make({ client: redis, keyPrefix, timeoutMillis })
       return Context.make(RetryBudget.RetryBudget, s.budget as RetryBudget.RetryBudgetService | undefined).pipe(
         Context.add(RetryCooldown.RetryCooldown, s.cooldown),

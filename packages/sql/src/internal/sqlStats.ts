@@ -4,25 +4,118 @@
  *
  * @internal
  */
+import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { InvalidPolicyError } from "@intelligent-retry/core"
 import {
   Classifier,
   type ErrorCategory,
   IntelligentRetry,
   type RetryOutcome,
+  RetryPolicy,
   RetryStats
 } from "@intelligent-retry/core"
+import * as Libsql from "@libsql/client"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import type { MinuteRowCounts, OutcomeRowCounts, Tables } from "../SqlRetryStats.js"
+import type { MinuteRowCounts, Options, OutcomeRowCounts, Tables } from "../SqlRetryStats.js"
 
 /** The width of a bucket in the database: one minute, whatever the process. @internal */
 export const MINUTE = 60_000
+
+/** The default table prefix. @internal */
+export const DEFAULT_PREFIX = "intelligent_retry_"
+
+/** Rows deleted per statement by the cleanup. @internal */
+export const CLEANUP_BATCH = 10_000
+
+const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/
+
+/** The keys of `SqlRetryStats.Options`: the store's (but `bucketWidth`), delivery's, `tablePrefix`. */
+const optionKeys: ReadonlySet<keyof Options> = new Set<keyof Options>([
+  "sampleSize",
+  "maxTasks",
+  "maxMetricTasks",
+  "retention",
+  "metrics",
+  "maxPending",
+  "batchSize",
+  "retryBase",
+  "retryMax",
+  "writeTimeout",
+  "tablePrefix"
+])
+
+/**
+ * Checks what the sql package owns in its options (the table prefix; no `bucketWidth`; no unknown
+ * key), leaving the store's and delivery's values to `RetryStats.makeWithSink`.
+ *
+ * @internal
+ */
+export const validateOptions = (
+  options: Options | undefined,
+  what: string
+): Either.Either<{ readonly tables: Tables; readonly rest: Omit<Options, "tablePrefix"> }, InvalidPolicyError> => {
+  if (options === undefined) return Either.right({ tables: tablesOf(DEFAULT_PREFIX), rest: {} })
+  if (typeof options !== "object" || options === null) {
+    return Either.left(
+      RetryPolicy.invalid("options", options, `must be an object, got ${RetryPolicy.describe(options)}`)
+    )
+  }
+  if ("bucketWidth" in options) {
+    const value = (options as { readonly bucketWidth?: unknown }).bucketWidth
+    return Either.left(
+      RetryPolicy.invalid(
+        "bucketWidth",
+        value,
+        `cannot be set: the database keeps one-minute buckets, got ${RetryPolicy.describe(value)}`
+      )
+    )
+  }
+  const unknown = RetryPolicy.unknownOption(options, optionKeys, what)
+  if (unknown !== undefined) return Either.left(unknown)
+  const { tablePrefix, ...rest } = options
+  const prefix = tablePrefix ?? DEFAULT_PREFIX
+  if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
+    return Either.left(
+      RetryPolicy.invalid(
+        "tablePrefix",
+        prefix,
+        `must be letters, digits and _ (at most 41, not starting with a digit), got ${RetryPolicy.describe(prefix)}`
+      )
+    )
+  }
+  return Either.right({ tables: tablesOf(prefix), rest })
+}
+
+/**
+ * Checks the options of `layerSqlite`: a non-empty `filename`, and the rest as `validateOptions`.
+ *
+ * @internal
+ */
+export const validateFilename = (
+  options: Options & { readonly filename: string }
+): Either.Either<{ readonly filename: string; readonly rest: Options }, InvalidPolicyError> => {
+  if (typeof options !== "object" || options === null) {
+    return Either.left(
+      RetryPolicy.invalid("options", options, `must be an object, got ${RetryPolicy.describe(options)}`)
+    )
+  }
+  const { filename, ...rest } = options
+  if (typeof filename !== "string" || filename.length === 0) {
+    return Either.left(
+      RetryPolicy.invalid("filename", filename, `must be a non-empty string, got ${RetryPolicy.describe(filename)}`)
+    )
+  }
+  return Either.right({ filename, rest })
+}
 
 /** @internal */
 export const tablesOf = (prefix: string): Tables => ({
@@ -98,9 +191,12 @@ const createTables = (t: Tables) =>
   })
 
 /**
- * On SQLite, sets a busy timeout on the connection the next transaction will take. libsql opens
- * its connections without one (and opens a new connection after each transaction), so a writer
- * meeting another process's write lock would fail at once with `SQLITE_BUSY`.
+ * On SQLite, sets the busy timeout of the connection the next transaction will take to zero, so a
+ * writer meeting another connection's write lock fails at once with `SQLITE_BUSY`, and
+ * {@link retryBusy} waits on Effect's clock. libsql runs statements synchronously on the event
+ * loop: a busy timeout of n ms inside the driver would stall every fiber of the process, retries
+ * included, for up to n ms per statement while another process holds the file. libsql opens a new
+ * connection after each transaction, so this is set before each one.
  *
  * @internal
  */
@@ -108,10 +204,39 @@ export const busyTimeout: Effect.Effect<void, SqlError, SqlClient.SqlClient> = E
   SqlClient.SqlClient,
   (sql) =>
     sql.onDialectOrElse({
-      sqlite: () => Effect.asVoid(sql`PRAGMA busy_timeout = 5000`),
+      sqlite: () => Effect.asVoid(sql`PRAGMA busy_timeout = 0`),
       orElse: () => Effect.void
     })
 )
+
+/**
+ * The libsql client of `layerSqlite`, on the file at `url`, whose transactions begin DEFERRED.
+ * @effect/sql-libsql begins every transaction with `BEGIN IMMEDIATE`, and when that statement
+ * fails (`SQLITE_BUSY`: another connection holds the write lock) the client keeps the permit of
+ * its one-connection semaphore: every later statement of the process waits for it forever, and
+ * statistics stop being written for good. A deferred transaction begins without a lock; its first
+ * write meets the lock instead, and fails inside the transaction, which is rolled back and gives
+ * the permit back, so {@link retryBusy} and the delivery's backoff can try again.
+ *
+ * @internal
+ */
+export const sqliteClient = (url: string): Layer.Layer<LibsqlClient.LibsqlClient | SqlClient.SqlClient> =>
+  Layer.unwrapScoped(
+    Effect.map(
+      Effect.acquireRelease(Effect.sync(() => Libsql.createClient({ url })), (sdk) => Effect.sync(() => sdk.close())),
+      (sdk) => LibsqlClient.layer({ liveClient: deferred(sdk) })
+    )
+  )
+
+const deferred = (sdk: Libsql.Client): Libsql.Client =>
+  new Proxy(sdk, {
+    get: (target, key) => {
+      if (key === "transaction") return () => target.transaction("deferred")
+      const value: unknown = Reflect.get(target, key, target)
+      // the client keeps its state in private fields: its methods must run on the client itself
+      return typeof value === "function" ? value.bind(target) : value
+    }
+  })
 
 /**
  * Creates the tables through @effect/sql's `Migrator` (its own migrations table, so an
@@ -265,8 +390,8 @@ ON CONFLICT (task, category, outcome) DO UPDATE SET runs = ${ot}.runs + excluded
   })
 
 /**
- * SQLite answers `SQLITE_BUSY` at once when another process holds the write lock (libsql opens
- * its connections without a busy timeout): such a write is tried again a few times, briefly.
+ * SQLite answers `SQLITE_BUSY` at once when another connection holds the write lock (see
+ * {@link busyTimeout}): such a write is tried again a few times, briefly, sleeping between tries.
  *
  * @internal
  */
@@ -279,11 +404,14 @@ export const isBusy = (error: unknown): boolean => {
   }
 }
 
-/** Up to 2 s of retries on a busy SQLite file, with jitter so processes do not collide again. @internal */
+/**
+ * Up to about 5 s of retries on a busy SQLite file (the wait libsql's usual busy timeout would
+ * have blocked the event loop for), with jitter so processes do not collide again. @internal
+ */
 export const retryBusy = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.retry(effect, {
     while: isBusy,
-    schedule: Schedule.intersect(Schedule.jittered(Schedule.spaced("25 millis")), Schedule.recurs(80))
+    schedule: Schedule.intersect(Schedule.jittered(Schedule.spaced("25 millis")), Schedule.recurs(200))
   })
 
 /**

@@ -9,14 +9,17 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type { DeliveryOptions, RetryStatsSink } from "../../RetryStats.js"
 import * as metrics from "../metrics.js"
+import { show } from "../policy.js"
 import { safeCause } from "../redact.js"
-import { durationMillis, invalid, type ResolvedOptions } from "./options.js"
+import { durationMillis, fail, integerIn, type InvalidPolicyError } from "../validate.js"
+import type { ResolvedOptions } from "./options.js"
 import { Outbox } from "./outbox.js"
 import { MemoryStore } from "./store.js"
 
@@ -38,43 +41,56 @@ export const defaultDelivery: ResolvedDelivery = Object.freeze({
   writeTimeoutMillis: 10_000
 })
 
-const WHERE = "RetryStats.makeWithSink"
+/** The keys of delivery options. @internal */
+export const deliveryOptionKeys: ReadonlySet<string> = new Set([
+  "maxPending",
+  "batchSize",
+  "retryBase",
+  "retryMax",
+  "writeTimeout"
+])
 
-const positiveInteger = (field: string, value: unknown, max: number): number => {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-    return invalid(WHERE, field, `an integer in [1, ${max}]`, value)
-  }
-  return value
-}
-
-const finite = (field: string, value: unknown): number =>
-  durationMillis(WHERE, field, value, { infinite: false, zero: false })
+const finite = (field: string, value: unknown) => durationMillis(field, value, { infinite: false, zero: false })
 
 /**
- * Validates delivery options once; every error names the field and the value.
+ * Validates delivery options once: the first bad one as an `InvalidPolicyError` naming the field
+ * and the value. Keys that are not delivery options are left to the store's validation.
  *
  * @internal
  */
-export const resolveDelivery = (options: DeliveryOptions | undefined): ResolvedDelivery => {
-  if (options === undefined) return defaultDelivery
-  if (typeof options !== "object" || options === null) return invalid(WHERE, "options", "an object", options)
-  const d = defaultDelivery
-  const resolved: ResolvedDelivery = {
-    maxPending: options.maxPending === undefined
-      ? d.maxPending
-      : positiveInteger("maxPending", options.maxPending, 1e7),
-    batchSize: options.batchSize === undefined ? d.batchSize : positiveInteger("batchSize", options.batchSize, 1e5),
-    retryBaseMillis: options.retryBase === undefined ? d.retryBaseMillis : finite("retryBase", options.retryBase),
-    retryMaxMillis: options.retryMax === undefined ? d.retryMaxMillis : finite("retryMax", options.retryMax),
-    writeTimeoutMillis: options.writeTimeout === undefined
-      ? d.writeTimeoutMillis
-      : finite("writeTimeout", options.writeTimeout)
-  }
-  if (resolved.retryMaxMillis < resolved.retryBaseMillis) {
-    invalid(WHERE, "retryMax", `at least \`retryBase\` (${resolved.retryBaseMillis} ms)`, options.retryMax)
-  }
-  return Object.freeze(resolved)
-}
+export const resolveDelivery = (
+  options: DeliveryOptions | undefined
+): Either.Either<ResolvedDelivery, InvalidPolicyError> =>
+  Either.gen(function*() {
+    if (options === undefined) return defaultDelivery
+    if (typeof options !== "object" || options === null) {
+      return yield* fail("options", options, `must be an object, got ${show(options)}`)
+    }
+    const d = defaultDelivery
+    const resolved: ResolvedDelivery = {
+      maxPending: options.maxPending === undefined
+        ? d.maxPending
+        : yield* integerIn("maxPending", options.maxPending, 1, 1e7),
+      batchSize: options.batchSize === undefined
+        ? d.batchSize
+        : yield* integerIn("batchSize", options.batchSize, 1, 1e5),
+      retryBaseMillis: options.retryBase === undefined
+        ? d.retryBaseMillis
+        : yield* finite("retryBase", options.retryBase),
+      retryMaxMillis: options.retryMax === undefined ? d.retryMaxMillis : yield* finite("retryMax", options.retryMax),
+      writeTimeoutMillis: options.writeTimeout === undefined
+        ? d.writeTimeoutMillis
+        : yield* finite("writeTimeout", options.writeTimeout)
+    }
+    if (resolved.retryMaxMillis < resolved.retryBaseMillis) {
+      return yield* fail(
+        "retryMax",
+        options.retryMax,
+        `must be at least \`retryBase\` (${resolved.retryBaseMillis} ms), got ${show(options.retryMax)}`
+      )
+    }
+    return Object.freeze(resolved)
+  })
 
 const ok = Metric.tagged(metrics.sinkWrites, "result", "ok")
 const failed = Metric.tagged(metrics.sinkWrites, "result", "failed")

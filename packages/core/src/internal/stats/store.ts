@@ -21,6 +21,8 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { identity } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
@@ -556,10 +558,11 @@ export class MemoryStore implements RetryStatsService {
 
   cleanupOldErrors(olderThan: Duration.DurationInput = "24 hours"): Effect.Effect<number> {
     const millis = olderThanMillis(olderThan)
+    if (Either.isLeft(millis)) return Effect.die(millis.left)
     return Effect.clockWith((clock) => {
       const now = clock.unsafeCurrentTimeMillis()
       return Ref.modify(this.ref, (prev) => {
-        const next = this.next(prev, now, now - millis, false)
+        const next = this.next(prev, now, now - millis.right, false)
         return [this.dropped, next] as const
       })
     })
@@ -567,7 +570,8 @@ export class MemoryStore implements RetryStatsService {
 
   errorsInWindow(window: Duration.DurationInput, taskName?: string): Effect.Effect<WindowErrorCounts> {
     const millis = windowMillis(window)
-    return Effect.map(this.folded, (s) => snapshot.windowCounts(s, millis, taskName))
+    if (Either.isLeft(millis)) return Effect.die(millis.left)
+    return Effect.map(this.folded, (s) => snapshot.windowCounts(s, millis.right, taskName))
   }
 
   recentSamples(limit?: number): Effect.Effect<ReadonlyArray<ErrorSample>> {
@@ -576,11 +580,13 @@ export class MemoryStore implements RetryStatsService {
 }
 
 /**
- * Creates a memory store with validated options.
+ * Creates a memory store with validated options; throws the `InvalidPolicyError` of an invalid
+ * one (the `unsafe` constructor: the Effect ones fail with it).
  *
  * @internal
  */
-export const unsafeMake = (options?: StoreOptions): MemoryStore => new MemoryStore(resolveOptions(options))
+export const unsafeMake = (options?: StoreOptions): MemoryStore =>
+  new MemoryStore(Either.getOrThrowWith(resolveOptions(options), identity))
 
 /**
  * The process-wide store, created on first use and shared even if this module is loaded twice.
@@ -616,11 +622,13 @@ export const noop: RetryStatsService = {
   analyzeTaskErrors: (taskName) => Effect.map(emptyAt, (s) => snapshot.analyze(s, taskName)),
   getErrorStatistics: Effect.map(emptyAt, snapshot.statistics),
   cleanupOldErrors: (olderThan = "24 hours") => {
-    olderThanMillis(olderThan)
-    return Effect.succeed(0)
+    const millis = olderThanMillis(olderThan)
+    return Either.isLeft(millis) ? Effect.die(millis.left) : Effect.succeed(0)
   },
   errorsInWindow: (window, taskName) => {
-    const millis = windowMillis(window)
+    const checked = windowMillis(window)
+    if (Either.isLeft(checked)) return Effect.die(checked.left)
+    const millis = checked.right
     return Effect.map(
       emptyAt,
       (s) => ({ ...snapshot.windowCounts(s, millis, taskName), window: { from: s.time - millis, to: s.time } })
