@@ -67,11 +67,23 @@ export interface Options {
 export interface Store {
   readonly budget: RetryBudget.RetryBudgetService
   readonly cooldown: RetryCooldown.RetryCooldownService
-  readonly health: () => {
-    readonly budgetFallbacks: number
-    readonly droppedDeposits: number
-    readonly cooldownFallbacks: number
-  }
+  /** How often Redis could not be used so far. */
+  readonly health: () => Health
+}
+
+/**
+ * What the Redis store reports about itself: how often it could not use Redis so far.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Health {
+  /** Budget decisions and reads answered locally because Redis failed or was slow. */
+  readonly budgetFallbacks: number
+  /** Deposits that could not be written to Redis, dropped. */
+  readonly droppedDeposits: number
+  /** Cool-downs that could not be published. */
+  readonly cooldownFallbacks: number
 }
 
 /**

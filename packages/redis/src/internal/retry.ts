@@ -23,7 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
-import type { Options } from "../RedisRetry.js"
+import type { Health, Options } from "../RedisRetry.js"
 import * as breaker from "./circuitBreaker.js"
 import type { Guard } from "./connection.js"
 import { client as connect, guard, guarded, validate, validateUrl } from "./connection.js"
@@ -53,16 +53,6 @@ return tostring(b)
 export const FLUSH_EVERY = 100
 /** Keys with pending deposits kept at most between flushes; more are dropped and counted. @internal */
 export const MAX_PENDING_KEYS = 10_000
-
-/** What the Redis store reports about itself. @internal */
-export interface Health {
-  /** Budget decisions and reads answered locally because Redis failed or was slow. */
-  readonly budgetFallbacks: number
-  /** Deposits that could not be written to Redis, dropped. */
-  readonly droppedDeposits: number
-  /** Cool-downs that could not be published. */
-  readonly cooldownFallbacks: number
-}
 
 /** @internal */
 export interface Store {
