@@ -14,6 +14,7 @@ import { faultMixDefaults } from "../sim/faultMix.js"
 import type { SimulationResults } from "../sim/index.js"
 import type { OutageRow } from "../sim/outage.js"
 import { breakerSection } from "./breaker.js"
+import { defaultsSection } from "./defaults.js"
 import { type SqlVolumeFile, sqlVolumeSection } from "./sqlVolume.js"
 import { barChart, lineChart } from "./svg.js"
 
@@ -598,6 +599,7 @@ const rateLimitSection = (sim: SimulationFile): string => {
   const hintedRows = b.rows.filter((r) => r.family !== "library" && r.variant !== "missing" && r.policy !== "no retry")
   const others = hintedRows.filter((r) => r.early > 0)
   const defaults = b.rows.find((r) => r.policy === "intelligent-retry defaults" && r.variant === "delta-seconds")!
+  const defaultsMissing = b.rows.find((r) => r.policy === "intelligent-retry defaults" && r.variant === "missing")!
   const tuned = b.rows.find((r) => r.policy === "intelligent-retry tuned" && r.variant === "http-date")!
   const tunedDelta = b.rows.find((r) => r.policy === "intelligent-retry tuned" && r.variant === "delta-seconds")!
   const budget = b.rows.filter((r) => r.policy === "intelligent-retry tuned + budget")
@@ -606,9 +608,12 @@ const rateLimitSection = (sim: SimulationFile): string => {
       libEarly === 0 ? "" : " (**not 0**)"
     }; of the ${new Set(hintedRows.map((r) => r.policy)).size} other policies that retry, ${
       new Set(others.map((r) => r.policy)).size
-    } send retries before the hint expires when there is one. But hints are only a floor: the default \`api_rate_limit\` policy waits 300 s (then 600 s, ` +
-      `1200 s) even when the server says 2 s, so the run takes ${secs(defaults.timeMs)} against the ideal ` +
-      `${ideal / 1000} s; the tuned policy (1 s backoff raised to the hint) takes ${secs(tunedDelta.timeMs)}. ` +
+    } send retries before the hint expires when there is one. The built-in tables follow a hint exactly (plus ` +
+      `its spread): the defaults take ${secs(defaults.timeMs)} against the ideal ${ideal / 1000} s with ` +
+      `delta-seconds, and without a hint keep the guide's 300 s, 600 s, 1,200 s (${
+        secs(defaultsMissing.timeMs)
+      }); a policy you write treats a hint as a floor (\`hint: "at least"\`): the tuned policy (1 s backoff ` +
+      `raised to the hint) takes ${secs(tunedDelta.timeMs)}. ` +
       `Clients told the same reset time would all come back at once; with jitter, the library spreads a wait ` +
       `raised to a hint above it (hint + up to 10% of it, at most 1 s), so an exact HTTP-date hint brings ` +
       `${num(tuned.burstMean)} requests in the first 100 ms after a reset (against ${num(tunedDelta.burstMean)} with ` +
@@ -827,6 +832,8 @@ export const writeReport = (log: (line: string) => void = () => {}): void => {
   out.push("")
   if (runtime !== undefined) out.push(runtimeSection(runtime, charts), "")
   if (sim !== undefined) out.push(simulationSection(sim, charts), "")
+  // an older simulation.json, from before the defaults were part of the simulation, has none
+  if (sim?.defaults !== undefined) out.push(defaultsSection(sim), "")
   const sqlVolume = read<SqlVolumeFile>("sql-volume.json")
   if (sqlVolume !== undefined) out.push(sqlVolumeSection(sqlVolume), "")
   const imgDir = path.join(docsDir, "img")
