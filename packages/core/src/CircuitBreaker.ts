@@ -320,7 +320,9 @@ export interface Circuits {
   /** The breaker of `key`, created closed on first use. */
   readonly get: (key: string, settings: CircuitBreakerSettings) => {
     readonly name: CircuitState
+    /** Admits a run at `now` (as the store's `acquire` does), moving the breaker if its break ended. */
     readonly acquire: (settings: CircuitBreakerSettings, now: number) => Admission
+    /** Counts the result of a run it admitted, at `now`; the transition it caused, if any. */
     readonly release: (
       settings: CircuitBreakerSettings,
       admission: Admission,

@@ -87,7 +87,7 @@ export type RetryCooldown = internal.RetryCooldownTag
  *
  * declare const callCarrier: Effect.Effect<string, Error>
  *
- * // a 429 with Retry-After: 30 seen by one run holds every other run's first attempt for 30 s
+ * // a 429 with Retry-After: 30 seen by one run holds every other run's attempts for 30 s
  * const program = Effect.forEach(Array.from({ length: 100 }), () =>
  *   callCarrier.pipe(withIntelligentRetry({ task: "track" })), { concurrency: 10 }
  * ).pipe(Effect.provide(RetryCooldown.layer))

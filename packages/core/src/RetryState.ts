@@ -35,7 +35,7 @@ export const VERSION: 1 = schema_.VERSION
 /**
  * The schema of a saved state: its type and its JSON form are the same plain object.
  *
- * - `version`: the format version, always {@link VERSION};
+ * - `version`: the format version, always `RetryState.VERSION`;
  * - `attempts`: failed attempts so far, every category together;
  * - `retries`: retries made so far, per category (the `n` of that category's next retry);
  * - `previous`: the previous drawn wait per category, in milliseconds, which decorrelated jitter

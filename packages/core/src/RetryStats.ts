@@ -461,6 +461,15 @@ export interface RetryStatsService {
     retries: number,
     now: number
   ) => void
+  /**
+   * Optional: a counter of the first-try successes of `task`, resolved once and then called for
+   * each one instead of `unsafeRecordOutcome(task, "succeeded_first_try", undefined, 0, now)`. It
+   * takes no time: the combinator's happy path then reads no clock. A store that offers it counts
+   * exactly, and places the counts in time when it next folds (see the memory store). `undefined`
+   * (or a store without it): the combinator records each success with `unsafeRecordOutcome`.
+   * Like the recorders, the counter never throws.
+   */
+  readonly unsafeSuccessCounter?: ((task: string) => (() => void) | undefined) | undefined
   /** See {@link snapshot}. */
   readonly snapshot: Effect.Effect<Snapshot>
   /** See {@link changes}. */

@@ -142,6 +142,42 @@ describe("RetryStats: sinks and flush", () => {
       }).pipe(Effect.provide(RetryStats.layerSink(sink)))
     }))
 
+  it.effect("first-try successes through the counter: exact at every read, placed in the bucket a fold closes", () =>
+    Effect.gen(function*() {
+      const { batches, sink } = yield* collecting
+      const scope = yield* Scope.make()
+      const store = yield* RetryStats.makeWithSink(sink).pipe(Scope.extend(scope))
+      const count = store.unsafeSuccessCounter!("fast")!
+      const first = (task: string) =>
+        Metric.value(
+          Metric.taggedWithLabels(
+            RetryStats.metrics.outcomes,
+            RetryStats.metricLabels(task, "none", "succeeded_first_try")
+          )
+        ).pipe(Effect.map((state) => state.count))
+      const before = yield* first("fast")
+      yield* TestClock.adjust(10_000)
+      count()
+      count()
+      // the metric counts each success at once; a read folds the cells first
+      expect((yield* first("fast")) - before).toBe(2)
+      expect(
+        (yield* RetryStats.analyzeTaskErrors("fast").pipe(Effect.provideService(RetryStats.RetryStats, store)))
+          .outcomes.succeeded_first_try
+      ).toBe(2)
+      yield* TestClock.adjust(30_000)
+      count()
+      count()
+      count()
+      // the tick at the boundary (60 s) closes minute 0: the three counted during it belong to it
+      yield* TestClock.adjust(20_000)
+      count()
+      yield* Scope.close(scope, Exit.void)
+      const rows = aggregatesOf(yield* Ref.get(batches)).map((a) => [a.minute, a.outcomes.succeeded_first_try])
+      expect(rows).toEqual([[0, 5], [MINUTE, 1]])
+      expect((yield* first("fast")) - before).toBe(6)
+    }))
+
   it.effect("a sink that is down: recording goes on, writes are retried with backoff, drops are counted exactly", () =>
     Effect.gen(function*() {
       const { batches, down, sink } = yield* collecting

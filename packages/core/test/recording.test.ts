@@ -56,6 +56,38 @@ describe("withIntelligentRetry records into the current RetryStats", () => {
       expect(analysis.totalErrors).toBe(1)
     }).pipe(Effect.provide(RetryStats.layer)))
 
+  it.effect("a store without a success counter gets each first-try success with the run's clock time", () =>
+    Effect.gen(function*() {
+      const outcomes: Array<[string, string, number]> = []
+      const store: RetryStats.RetryStatsService = {
+        ...RetryStats.noop,
+        enabled: true,
+        unsafeRecordOutcome: (task, outcome, _category, _retries, now) => outcomes.push([task, outcome, now])
+      }
+      const run = withIntelligentRetry(Effect.succeed(1), { task: "own-store" })
+      yield* TestClock.adjust(5_000)
+      yield* Effect.provideService(run, RetryStats.RetryStats, store)
+      yield* TestClock.adjust(2_000)
+      yield* Effect.provideService(run, RetryStats.RetryStats, store)
+      expect(outcomes).toEqual([["own-store", "succeeded_first_try", 5_000], [
+        "own-store",
+        "succeeded_first_try",
+        7_000
+      ]])
+    }))
+
+  it.effect("the memory store counts first-try successes exactly, per store, with the same applied combinator", () =>
+    Effect.gen(function*() {
+      const a = RetryStats.unsafeMake()
+      const b = RetryStats.unsafeMake()
+      const run = withIntelligentRetry(Effect.succeed(1), { task: "counted" })
+      for (let i = 0; i < 3; i++) yield* Effect.provideService(run, RetryStats.RetryStats, a)
+      yield* Effect.provideService(run, RetryStats.RetryStats, b)
+      yield* Effect.provideService(run, RetryStats.RetryStats, a)
+      expect((yield* a.analyzeTaskErrors("counted")).outcomes.succeeded_first_try).toBe(4)
+      expect((yield* b.analyzeTaskErrors("counted")).outcomes.succeeded_first_try).toBe(1)
+    }))
+
   it.effect("the no-op layer records nothing", () =>
     Effect.gen(function*() {
       yield* runVirtual(

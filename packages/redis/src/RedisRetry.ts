@@ -8,8 +8,8 @@
  *   (`TIME`), clamps the balance to [0, maxTokens] and sets an expiry.
  * - The happy path never waits on Redis: successes are deposited in batches every 100 ms off the
  *   hot path. A failed attempt consults Redis under `timeout` (default 100 ms).
- * - A server hint seen by any process holds the first attempts of every process's runs for the same
- *   key until it expires (published on a channel; each process keeps a local copy).
+ * - A server hint seen by any process holds the attempts of every process's runs for the same key
+ *   until it expires (published on a channel; each process keeps a local copy).
  * - Circuit breakers (`withCircuitBreaker`) are shared too: one process's open breaker sheds every
  *   process's runs, and one run of the fleet probes after a break (see `RedisCircuitBreaker`).
  * - Redis down, slow or failing: decisions fall back to a local budget with the same configuration
@@ -67,11 +67,23 @@ export interface Options {
 export interface Store {
   readonly budget: RetryBudget.RetryBudgetService
   readonly cooldown: RetryCooldown.RetryCooldownService
-  readonly health: () => {
-    readonly budgetFallbacks: number
-    readonly droppedDeposits: number
-    readonly cooldownFallbacks: number
-  }
+  /** How often Redis could not be used so far. */
+  readonly health: () => Health
+}
+
+/**
+ * What the Redis store reports about itself: how often it could not use Redis so far.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Health {
+  /** Budget decisions and reads answered locally because Redis failed or was slow. */
+  readonly budgetFallbacks: number
+  /** Deposits that could not be written to Redis, dropped. */
+  readonly droppedDeposits: number
+  /** Cool-downs that could not be published. */
+  readonly cooldownFallbacks: number
 }
 
 /**

@@ -33,7 +33,7 @@ export const sqlVolumeSection = (r: SqlVolumeFile): string =>
     `${r.hours} simulated hours, recorded by one process through \`SqlRetryStats.layer\` into PostgreSQL 15 on ` +
     "loopback, flushed once per simulated hour. Regenerate with " +
     "`node --conditions=source --import tsx packages/sql/bench/volume.ts` (services up), then " +
-    "`npx -y pnpm@12.4.2 --filter @intelligent-retry/bench exec tsx --conditions source src/main.ts report`.",
+    "`npx -y pnpm@12.4.2 --filter @intelligent-retry/bench report`.",
     "",
     "| what | value |",
     "| --- | --- |",

@@ -101,5 +101,11 @@ export const measure = async (
 /** The median over rounds of `a / b`, both measured in the same round. */
 export const ratio = (a: Measured, b: Measured): number => median(a.rounds.map((x, i) => x / b.rounds[i]))
 
+/** The smallest and largest per-round `a / b`. */
+export const ratioRange = (a: Measured, b: Measured): readonly [number, number] => {
+  const xs = a.rounds.map((x, i) => x / b.rounds[i])
+  return [Math.min(...xs), Math.max(...xs)]
+}
+
 /** The median over rounds of `a − b`, nanoseconds. */
 export const difference = (a: Measured, b: Measured): number => median(a.rounds.map((x, i) => x - b.rounds[i]))

@@ -10,24 +10,43 @@
  * per call; its twin runtime holds the default store, and the recording cost is the difference
  * between the two. `Effect.provideService(effect, RetryStats, noop)`, built once, still switches
  * the context on every call; it is measured as well, next to the floor wrapped the same way.
+ *
+ * Everything here runs compiled by tsc (`pnpm bench` builds core and this package first): the
+ * numbers are those of the JavaScript users run.
  */
-import { RetryStats, TemporaryError, withIntelligentRetry } from "@intelligent-retry/core"
+import {
+  RetryBudget,
+  RetryStats,
+  TemporaryError,
+  withCircuitBreaker,
+  withIntelligentRetry
+} from "@intelligent-retry/core"
 import { ConstantBackoff, handleAll, retry } from "cockatiel"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import pRetry from "p-retry"
-import type { CoreModule } from "./compiled.js"
-import { loadCompiledCore } from "./compiled.js"
 import type { Case, HarnessOptions, Measured } from "./harness.js"
-import { difference, measure, ratio } from "./harness.js"
+import { difference, measure, ratio, ratioRange } from "./harness.js"
 
 /** The no-op store (what `RetryStats.layerNoop` installs). */
 export const noopStore: RetryStats.RetryStatsService = RetryStats.noop
 
-/** A runtime whose context holds `store` as the current `RetryStats`. */
-const runtimeWith = (store: RetryStats.RetryStatsService): Runtime.Runtime<never> =>
-  Effect.runSync(Effect.provideService(Effect.runtime<never>(), RetryStats.RetryStats, store))
+/** A runtime whose context holds `store` as the current `RetryStats` (and `budget`, if given). */
+const runtimeWith = (
+  store: RetryStats.RetryStatsService,
+  budget?: RetryBudget.RetryBudgetService | undefined
+): Runtime.Runtime<never> => {
+  const withStore = Effect.provideService(Effect.runtime<never>(), RetryStats.RetryStats, store)
+  return Effect.runSync(
+    budget === undefined ? withStore : Effect.provideService(withStore, RetryBudget.RetryBudget, budget)
+  )
+}
+
+/** The budget `RetryBudget.layerNone` installs: budgeting off. */
+const noBudget: RetryBudget.RetryBudgetService | undefined = Effect.runSync(
+  Effect.provide(RetryBudget.RetryBudget, RetryBudget.layerNone)
+)
 
 const error = new TemporaryError({ message: "upstream unavailable" })
 
@@ -36,39 +55,15 @@ const immediate = {
   temporary_error: { decision: "retry_immediately", baseDelay: 0, maxRetries: 2 }
 } as const
 
-/** The cases that create closures per call, against core compiled by tsc (see `compiled.ts`). */
-const compiledCases = (core: CoreModule): Array<Case> => {
-  const floor = Effect.sync(() => 1)
-  const happy = core.withIntelligentRetry(floor, { task: "bench" })
-  // one error, built once: constructing an Error per attempt would time its stack trace
-  const failure = new core.TemporaryError({ message: "upstream unavailable" })
-  const failing = Effect.suspend(() => Effect.fail(failure))
-  const failIr = core.withIntelligentRetry(failing, { task: "bench-fail", strategies: immediate })
-  return [
-    {
-      id: "happyOnDist",
-      label: "`withIntelligentRetry`, statistics on, **core compiled by tsc**",
-      fn: () => Effect.runSync(happy)
-    },
-    {
-      id: "happyPerCallDist",
-      label: "`withIntelligentRetry` applied inside the call, **core compiled by tsc**",
-      fn: () => Effect.runSync(core.withIntelligentRetry(floor, { task: "bench" }))
-    },
-    {
-      id: "failIrOnDist",
-      label: "3 failing attempts, `withIntelligentRetry`, statistics on, **core compiled by tsc**",
-      fn: () => Effect.runSyncExit(failIr)
-    }
-  ]
-}
-
 export const effectCases = (): Array<Case> => {
   const succeed = Effect.succeed(1)
   const floor = Effect.sync(() => 1)
   const happy = withIntelligentRetry(floor, { task: "bench" })
   // runtimes built the same way, one holding the default store, one the no-op store
-  const on = Runtime.runSync(runtimeWith(Effect.runSync(RetryStats.RetryStats)))
+  const defaultStore = Effect.runSync(RetryStats.RetryStats)
+  const on = Runtime.runSync(runtimeWith(defaultStore))
+  // the same, but with budgeting off (`RetryBudget.layerNone`): what the default budget costs
+  const onNoBudget = Runtime.runSync(runtimeWith(defaultStore, noBudget))
   const off = Runtime.runSync(runtimeWith(noopStore))
   const offExit = Runtime.runSyncExit(runtimeWith(noopStore))
   const happyProvided = Effect.provideService(happy, RetryStats.RetryStats, noopStore)
@@ -78,6 +73,7 @@ export const effectCases = (): Array<Case> => {
   const failing = Effect.suspend(() => Effect.fail(error))
   const failIr = withIntelligentRetry(failing, { task: "bench-fail", strategies: immediate })
   const failRetry = Effect.retry(failing, Schedule.recurs(2))
+  const breaker = withCircuitBreaker(floor, { key: "bench" })
   return [
     { id: "succeed", label: "`Effect.succeed(1)` (an Exit: runSync's fast path)", fn: () => Effect.runSync(succeed) },
     { id: "floor", label: "`Effect.sync(() => 1)`: the floor", fn: () => Effect.runSync(floor) },
@@ -89,6 +85,16 @@ export const effectCases = (): Array<Case> => {
     { id: "happyOn", label: "`withIntelligentRetry`, statistics on (default store)", fn: () => Effect.runSync(happy) },
     { id: "floorRtOn", label: "floor, in a runtime holding the default store", fn: () => on(floor) },
     { id: "happyRtOn", label: "`withIntelligentRetry`, in a runtime holding the default store", fn: () => on(happy) },
+    {
+      id: "floorRtOnNoBudget",
+      label: "floor, in a runtime holding the default store and no budget (`RetryBudget.layerNone`)",
+      fn: () => onNoBudget(floor)
+    },
+    {
+      id: "happyRtOnNoBudget",
+      label: "`withIntelligentRetry`, in a runtime holding the default store and no budget",
+      fn: () => onNoBudget(happy)
+    },
     { id: "floorRtOff", label: "floor, in a runtime holding the no-op store", fn: () => off(floor) },
     {
       id: "happyRtOff",
@@ -114,6 +120,11 @@ export const effectCases = (): Array<Case> => {
       id: "retry3",
       label: "`Effect.retry(self, Schedule.recurs(3))`, first attempt succeeds",
       fn: () => Effect.runSync(retry3)
+    },
+    {
+      id: "breaker",
+      label: "`withCircuitBreaker(floor, { key })`, closed (the default in-process store)",
+      fn: () => Effect.runSync(breaker)
     },
     { id: "failFloor", label: "failing effect, one attempt, no retry", fn: () => Effect.runSyncExit(failing) },
     {
@@ -175,6 +186,9 @@ export interface Comparison {
   readonly label: string
   /** Median over rounds of the ratio. */
   readonly ratio?: number
+  /** Smallest and largest per-round ratio. */
+  readonly low?: number
+  readonly high?: number
   /** Median over rounds of the difference, nanoseconds. */
   readonly addedNs?: number
   readonly target?: string
@@ -191,175 +205,107 @@ export interface OverheadResults {
 export const effectOptions: HarnessOptions = { rounds: 7, time: 250, warmupTime: 100, batch: 100 }
 export const promiseOptions: HarnessOptions = { rounds: 7, time: 250, warmupTime: 100, batch: 50 }
 
+/** `a ÷ b` and `a − b`, within each round; with a goal, whether the median meets it. */
+const compare = (
+  id: string,
+  label: string,
+  a: Measured,
+  b: Measured,
+  goal?: { readonly target?: string; readonly max?: number; readonly minus?: number }
+): Comparison => {
+  const minus = goal?.minus ?? 0
+  const x = ratio(a, b) - minus
+  const [low, high] = ratioRange(a, b)
+  return {
+    id,
+    label,
+    ratio: x,
+    low: low - minus,
+    high: high - minus,
+    addedNs: difference(a, b),
+    ...(goal?.target === undefined || goal.max === undefined ? {} : { target: goal.target, met: x <= goal.max })
+  }
+}
+
 export const runOverhead = async (log: (line: string) => void = () => {}): Promise<OverheadResults> => {
-  log("building core with tsc (for the compiled cases)")
-  const compiled = await loadCompiledCore(log)
   log("Effect cases")
-  const effect = await measure(
-    [...effectCases(), ...(compiled === undefined ? [] : compiledCases(compiled))],
-    effectOptions,
-    log
-  )
+  const effect = await measure(effectCases(), effectOptions, log)
   log("Promise cases")
   const promise = await measure(promiseCases(), promiseOptions, log)
   const e = Object.fromEntries(effect.map((m) => [m.id, m])) as Record<string, Measured>
   const p = Object.fromEntries(promise.map((m) => [m.id, m])) as Record<string, Measured>
-  const happyRatio = ratio(e.happyOn, e.floor)
-  const failRatio = ratio(e.failIrOn, e.failRetry)
-  const recording = ratio(e.happyRtOn, e.happyRtOff) - 1
   const comparisons: Array<Comparison> = [
-    {
-      id: "happyOn/floor",
-      label: "happy path, statistics on ÷ floor",
-      ratio: happyRatio,
-      addedNs: difference(e.happyOn, e.floor),
-      target: "≤ 1.2×",
-      met: happyRatio <= 1.2
-    },
-    {
-      id: "matchEffect/floor",
-      label: "a bare `matchEffect` ÷ floor: the least any combinator adds",
-      ratio: ratio(e.matchEffect, e.floor),
-      addedNs: difference(e.matchEffect, e.floor)
-    },
-    {
-      id: "happyOn/matchEffect",
-      label: "happy path, statistics on ÷ a bare `matchEffect`",
-      ratio: ratio(e.happyOn, e.matchEffect),
-      addedNs: difference(e.happyOn, e.matchEffect),
+    compare("happyOn/floor", "happy path, statistics on ÷ floor", e.happyOn, e.floor, { target: "≤ 1.2×", max: 1.2 }),
+    compare("matchEffect/floor", "a bare `matchEffect` ÷ floor: the least any combinator adds", e.matchEffect, e.floor),
+    compare("happyOn/matchEffect", "happy path, statistics on ÷ a bare `matchEffect`", e.happyOn, e.matchEffect, {
       target: "≤ 1.05×",
-      met: ratio(e.happyOn, e.matchEffect) <= 1.05
-    },
-    {
-      id: "happyRtOff/floorRtOff",
-      label: "happy path, statistics off ÷ floor (both in the no-op-store runtime)",
-      ratio: ratio(e.happyRtOff, e.floorRtOff),
-      addedNs: difference(e.happyRtOff, e.floorRtOff)
-    },
-    {
-      id: "happyRtOn/floorRtOn",
-      label: "happy path, statistics on ÷ floor (both in the default-store runtime)",
-      ratio: ratio(e.happyRtOn, e.floorRtOn),
-      addedNs: difference(e.happyRtOn, e.floorRtOn)
-    },
-    {
-      id: "happyProvided/floorProvided",
-      label: "happy path ÷ floor, both under `provideService(RetryStats.RetryStats, noop)`",
-      ratio: ratio(e.happyProvided, e.floorProvided),
-      addedNs: difference(e.happyProvided, e.floorProvided)
-    },
-    {
-      id: "floorProvided/floor",
-      label: "`provideService` itself: floor under it ÷ floor",
-      ratio: ratio(e.floorProvided, e.floor),
-      addedNs: difference(e.floorProvided, e.floor)
-    },
-    {
-      id: "happyPerCall/floor",
-      label: "combinator applied per call ÷ floor",
-      ratio: ratio(e.happyPerCall, e.floor),
-      addedNs: difference(e.happyPerCall, e.floor)
-    },
-    {
-      id: "retry3/floor",
-      label: "`Effect.retry(self, recurs(3))` happy path ÷ floor",
-      ratio: ratio(e.retry3, e.floor),
-      addedNs: difference(e.retry3, e.floor)
-    },
-    {
-      id: "happyOn/retry3",
-      label: "happy path, statistics on ÷ `Effect.retry` happy path",
-      ratio: ratio(e.happyOn, e.retry3)
-    },
-    {
-      id: "recording",
-      label: "recording on the happy path: statistics on ÷ off − 1 (same kind of runtime)",
-      ratio: recording,
-      addedNs: difference(e.happyRtOn, e.happyRtOff),
-      target: "≤ 15%",
-      met: recording <= 0.15
-    },
-    {
-      id: "failIrOn/failRetry",
-      label: "3 failing attempts, statistics on ÷ `Effect.retry`",
-      ratio: failRatio,
-      addedNs: difference(e.failIrOn, e.failRetry),
+      max: 1.05
+    }),
+    compare(
+      "happyRtOff/floorRtOff",
+      "happy path, statistics off ÷ floor (both in the no-op-store runtime)",
+      e.happyRtOff,
+      e.floorRtOff
+    ),
+    compare(
+      "happyRtOn/floorRtOn",
+      "happy path, statistics on ÷ floor (both in the default-store runtime)",
+      e.happyRtOn,
+      e.floorRtOn
+    ),
+    compare(
+      "happyRtOnNoBudget/floorRtOnNoBudget",
+      "happy path, statistics on, no budget ÷ floor (both in the default-store, no-budget runtime)",
+      e.happyRtOnNoBudget,
+      e.floorRtOnNoBudget
+    ),
+    compare(
+      "budget",
+      "the default budget on the happy path: default budget ÷ `RetryBudget.layerNone` − 1 (each runtime's own floor " +
+        "alike)",
+      e.happyRtOn,
+      e.happyRtOnNoBudget,
+      { minus: 1 }
+    ),
+    compare(
+      "happyProvided/floorProvided",
+      "happy path ÷ floor, both under `provideService(RetryStats.RetryStats, noop)`",
+      e.happyProvided,
+      e.floorProvided
+    ),
+    compare("floorProvided/floor", "`provideService` itself: floor under it ÷ floor", e.floorProvided, e.floor),
+    compare("happyPerCall/floor", "combinator applied per call ÷ floor", e.happyPerCall, e.floor),
+    compare("retry3/floor", "`Effect.retry(self, recurs(3))` happy path ÷ floor", e.retry3, e.floor),
+    compare("happyOn/retry3", "happy path, statistics on ÷ `Effect.retry` happy path", e.happyOn, e.retry3),
+    compare(
+      "recording",
+      "recording on the happy path: statistics on ÷ off − 1 (same kind of runtime)",
+      e.happyRtOn,
+      e.happyRtOff,
+      { target: "≤ 15%", max: 0.15, minus: 1 }
+    ),
+    compare("breaker/floor", "`withCircuitBreaker`, closed, ÷ floor", e.breaker, e.floor),
+    compare("breaker/matchEffect", "`withCircuitBreaker`, closed, ÷ a bare `matchEffect`", e.breaker, e.matchEffect),
+    compare("failIrOn/failRetry", "3 failing attempts, statistics on ÷ `Effect.retry`", e.failIrOn, e.failRetry, {
       target: "≤ 0.5×",
-      met: failRatio <= 0.5
-    },
-    {
-      id: "failIrOff/failRetry",
-      label: "3 failing attempts, statistics off ÷ `Effect.retry`",
-      ratio: ratio(e.failIrOff, e.failRetry),
-      addedNs: difference(e.failIrOff, e.failRetry)
-    },
-    {
-      id: "cockatiel-await",
-      label: "cockatiel's added cost over `await fn()`",
-      ratio: ratio(p.cockatiel, p.await),
-      addedNs: difference(p.cockatiel, p.await)
-    },
-    {
-      id: "pRetry-await",
-      label: "p-retry's added cost over `await fn()`",
-      ratio: ratio(p.pRetry, p.await),
-      addedNs: difference(p.pRetry, p.await)
-    },
-    {
-      id: "runPromiseIr-runPromise",
-      label: "`withIntelligentRetry`'s added cost over `Effect.runPromise(Effect.promise(fn))`",
-      ratio: ratio(p.runPromiseIr, p.runPromise),
-      addedNs: difference(p.runPromiseIr, p.runPromise)
-    },
-    {
-      id: "runPromiseRetry-runPromise",
-      label: "`Effect.retry`'s added cost over `Effect.runPromise(Effect.promise(fn))`",
-      ratio: ratio(p.runPromiseRetry, p.runPromise),
-      addedNs: difference(p.runPromiseRetry, p.runPromise)
-    },
-    {
-      id: "runPromise-await",
-      label: "`Effect.runPromise(Effect.promise(fn))` over `await fn()`",
-      ratio: ratio(p.runPromise, p.await),
-      addedNs: difference(p.runPromise, p.await)
-    }
+      max: 0.5
+    }),
+    compare("failIrOff/failRetry", "3 failing attempts, statistics off ÷ `Effect.retry`", e.failIrOff, e.failRetry),
+    compare("cockatiel-await", "cockatiel's added cost over `await fn()`", p.cockatiel, p.await),
+    compare("pRetry-await", "p-retry's added cost over `await fn()`", p.pRetry, p.await),
+    compare(
+      "runPromiseIr-runPromise",
+      "`withIntelligentRetry`'s added cost over `Effect.runPromise(Effect.promise(fn))`",
+      p.runPromiseIr,
+      p.runPromise
+    ),
+    compare(
+      "runPromiseRetry-runPromise",
+      "`Effect.retry`'s added cost over `Effect.runPromise(Effect.promise(fn))`",
+      p.runPromiseRetry,
+      p.runPromise
+    ),
+    compare("runPromise-await", "`Effect.runPromise(Effect.promise(fn))` over `await fn()`", p.runPromise, p.await)
   ]
-  if (e.happyOnDist !== undefined) {
-    const happyDist = ratio(e.happyOnDist, e.floor)
-    const happyDistMatch = ratio(e.happyOnDist, e.matchEffect)
-    const failDist = ratio(e.failIrOnDist, e.failRetry)
-    comparisons.push(
-      {
-        id: "happyOnDist/matchEffect",
-        label: "happy path, statistics on ÷ a bare `matchEffect`, core compiled by tsc",
-        ratio: happyDistMatch,
-        addedNs: difference(e.happyOnDist, e.matchEffect),
-        target: "≤ 1.05×",
-        met: happyDistMatch <= 1.05
-      },
-      {
-        id: "happyOnDist/floor",
-        label: "happy path, statistics on ÷ floor, core compiled by tsc",
-        ratio: happyDist,
-        addedNs: difference(e.happyOnDist, e.floor),
-        target: "≤ 1.2×",
-        met: happyDist <= 1.2
-      },
-      {
-        id: "happyPerCallDist/floor",
-        label: "combinator applied per call ÷ floor, core compiled by tsc",
-        ratio: ratio(e.happyPerCallDist, e.floor),
-        addedNs: difference(e.happyPerCallDist, e.floor)
-      },
-      {
-        id: "failIrOnDist/failRetry",
-        label: "3 failing attempts, statistics on ÷ `Effect.retry`, core compiled by tsc",
-        ratio: failDist,
-        addedNs: difference(e.failIrOnDist, e.failRetry),
-        target: "≤ 0.5×",
-        met: failDist <= 0.5
-      }
-    )
-  }
   return { options: { effect: effectOptions, promise: promiseOptions }, effect, promise, comparisons }
 }

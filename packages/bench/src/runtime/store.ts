@@ -69,6 +69,8 @@ export const recording = async (log: (line: string) => void): Promise<Array<Meas
   const store = freshStore()
   const quiet = Effect.runSync(RetryStats.make({ sampleSize: 0, metrics: false }))
   let now = Date.now()
+  const counter = store.unsafeSuccessCounter!("bench")!
+  const clock = Effect.runSync(Effect.clock)
   const tagged = errors[2]
   const plain = errors[3]
   return measure(
@@ -97,6 +99,16 @@ export const recording = async (log: (line: string) => void): Promise<Array<Meas
         id: "success",
         label: "`unsafeRecordOutcome(succeeded_first_try)` (default store)",
         fn: () => store.unsafeRecordOutcome("bench", "succeeded_first_try", undefined, 0, now++)
+      },
+      {
+        id: "clock",
+        label: "reading the default `Clock` (`unsafeCurrentTimeMillis`), for comparison",
+        fn: () => clock.unsafeCurrentTimeMillis()
+      },
+      {
+        id: "successCounter",
+        label: "the success counter of `unsafeSuccessCounter(task)`, what the combinator calls (default store)",
+        fn: () => counter()
       }
     ],
     recordingOptions,

@@ -1,18 +1,19 @@
 /**
- * Issue 16: the library's defaults, untouched (the default budget and the built-in tables, with
- * their exact rate-limit hints), on the same seeds as the other scenarios, plus the fleet variants.
- * `npx tsx --conditions source packages/bench/src/sim/defaults.ts` prints the section of
- * docs/benchmarks.md "Defaults, untouched".
+ * Issue 16: the library's defaults, untouched (the default budget, the built-in tables with their
+ * exact rate-limit hints, and for HTTP the platform transform's shared cool-downs per host), on
+ * the same seed as the other scenarios, plus the fleet variants. Part of the simulation
+ * (`main.ts simulate`, the `defaults:*` parts); `report/defaults.ts` writes its section of
+ * docs/benchmarks.md.
  */
 import { Strategies } from "@intelligent-retry/core"
 import { contention } from "./contention.js"
 import { faultMix } from "./faultMix.js"
-import { DEFAULT_SEED, outageLoads } from "./index.js"
 import { outage } from "./outage.js"
 import type { Policy } from "./policies.js"
 import { fleet, library, noRetry, table } from "./policies.js"
 import { hashSeed, Rng } from "./random.js"
-import { hintVariants, rateLimit, runRateLimit } from "./rateLimit.js"
+import type { Cooldown, HintVariant } from "./rateLimit.js"
+import { hintVariants, runRateLimit } from "./rateLimit.js"
 
 const defaults = library("intelligent-retry defaults", Strategies.defaults, {}, "default budget, built-in tables")
 const off = library("intelligent-retry defaults", Strategies.defaults, { budget: "none" })
@@ -28,89 +29,133 @@ const occ = table({
 })
 const contended = library("intelligent-retry, full jitter (5 ms)", occ, {}, "default budget")
 
+export interface DefaultsOutageRow {
+  readonly load: number
+  readonly policy: string
+  readonly recoveryMs: number | undefined
+  readonly amplification: number
+}
+
+/** Means over the runs of one hint variant and one cool-down mode. */
+export interface DefaultsRateLimitRow {
+  readonly variant: HintVariant
+  readonly cooldown: Cooldown
+  readonly runs: number
+  readonly timeMs: number
+  /** Retries sent before the hint of their request's last 429 expired. */
+  readonly early: number
+  /** First attempts sent while another request's hint had not expired. */
+  readonly firstDuringHint: number
+  readonly rejected: number
+  readonly dropped: number
+  readonly completed: number
+}
+
 export interface DefaultsReport {
-  readonly outage: ReadonlyArray<
-    { load: number; policy: string; recoveryMs: number | undefined; amplification: number }
-  >
-  readonly rateLimit: ReadonlyArray<
-    { variant: string; policy: string; timeMs: number; early: number; dropped: number; completed: number }
-  >
-  readonly contention: ReadonlyArray<{ policy: string; successRate: number; writesPerClient: number }>
-  readonly faultMix: ReadonlyArray<{ policy: string; attempts: number; wastedAttempts: number; recoveryRate: number }>
-  readonly cooldowns: ReadonlyArray<
-    { variant: string; cooldown: boolean; timeMs: number; firstDuringHint: number; rejected: number; dropped: number }
+  readonly seed: number
+  readonly outage: ReadonlyArray<DefaultsOutageRow>
+  readonly rateLimit: ReadonlyArray<DefaultsRateLimitRow>
+  readonly contention: ReadonlyArray<{ policy: string; clients: number; successRate: number; writesPerClient: number }>
+  readonly faultMix: ReadonlyArray<
+    { policy: string; detail: string; attempts: number; wastedAttempts: number; recoveryRate: number }
   >
 }
 
-export const run = (seed = DEFAULT_SEED, log: (line: string) => void = () => {}): DefaultsReport => {
-  const outagePolicies: Array<Policy> = [
-    noRetry,
-    defaults,
-    off,
-    fleet("intelligent-retry defaults", Strategies.defaults, 20, false),
-    fleet("intelligent-retry defaults", Strategies.defaults, 20, true)
-  ]
-  const o = outageLoads.flatMap((load) => {
-    log(`outage ${load}`)
-    return outage(outagePolicies, [load], seed)
-  })
-  log("rate limit")
-  const r = rateLimit([noRetry, defaults], 10, seed)
-  log("contention")
-  const c = contention([defaults, contended], [100], 20, seed)
-  log("fault mix")
-  const f = faultMix([defaults], 20, seed)
-  log("cool-downs")
-  const cooldowns = hintVariants.filter((v) => v !== "missing").flatMap((variant) =>
-    [false, true].map((cooldown) => {
-      const runs = Array.from(
-        { length: 10 },
-        (_, r) => runRateLimit(defaults, variant, new Rng(hashSeed(seed, "cooldown", variant, r)), undefined, cooldown)
+/** The outage policies: no retry, the defaults, the defaults with the budget off, and 20 workers without and with one shared budget. */
+const outagePolicies = (): Array<Policy> => [
+  noRetry,
+  defaults,
+  off,
+  fleet("intelligent-retry defaults", Strategies.defaults, 20, false),
+  fleet("intelligent-retry defaults", Strategies.defaults, 20, true)
+]
+
+/** The rate-limit runs per variant and mode (the modes share seeds, so they compare run for run). */
+export const RATE_LIMIT_RUNS = 10
+
+/**
+ * (b) with the defaults: every hint variant, without shared cool-downs (`withIntelligentRetry`
+ * alone), holding first attempts only, and holding every attempt (the platform HTTP transform's
+ * default, and any run that opts in).
+ */
+export const defaultsRateLimit = (seed: number, runs = RATE_LIMIT_RUNS): Array<DefaultsRateLimitRow> =>
+  hintVariants.flatMap((variant) =>
+    (["off", "first", "every"] as const).map((cooldown) => {
+      const results = Array.from(
+        { length: runs },
+        (_, r) =>
+          runRateLimit(
+            defaults,
+            variant,
+            new Rng(hashSeed(seed, "defaults-rate-limit", variant, r)),
+            undefined,
+            cooldown
+          )
       )
-      const mean = (f: (run: (typeof runs)[number]) => number) => runs.reduce((a, run) => a + f(run), 0) / runs.length
+      const mean = (f: (run: (typeof results)[number]) => number) =>
+        results.reduce((a, run) => a + f(run), 0) / results.length
       return {
         variant,
         cooldown,
+        runs,
         timeMs: mean((run) => run.time),
+        early: mean((run) => run.early),
         firstDuringHint: mean((run) => run.firstDuringHint),
         rejected: mean((run) => run.rejected),
-        dropped: mean((run) => run.dropped)
+        dropped: mean((run) => run.dropped),
+        completed: mean((run) => run.completed)
       }
     })
   )
-  return {
-    outage: o.map((row) => ({
+
+/** The parts of the defaults' simulation: the outage per load (the long ones), then the rest. */
+export const defaultsParts = (loads: ReadonlyArray<number>): ReadonlyArray<string> => [
+  ...[...loads].reverse().map((load) => `defaults:outage:${load}`),
+  "defaults:rest"
+]
+
+/** Runs one part of {@link defaultsParts}; its rows. */
+export const runDefaultsPart = (part: string, seed: number): ReadonlyArray<unknown> => {
+  if (part.startsWith("defaults:outage:")) {
+    return outage(outagePolicies(), [Number(part.slice("defaults:outage:".length))], seed).map((row) => ({
       load: row.load,
       policy: row.policy,
       recoveryMs: row.recoveryMs,
       amplification: row.amplification
-    })),
-    rateLimit: r.map((row) => ({
-      variant: String(row.variant),
-      policy: row.policy,
-      timeMs: row.timeMs,
-      early: row.early,
-      dropped: row.dropped,
-      completed: row.completed
-    })),
-    contention: c.map((row) => ({
-      policy: row.policy,
-      successRate: row.successRate,
-      writesPerClient: row.writesPerClient
-    })),
-    faultMix: f.map((row) => ({
-      policy: row.policy,
-      attempts: row.attempts,
-      wastedAttempts: row.wastedAttempts,
-      recoveryRate: row.recoveryRate
-    })),
-    cooldowns
+    }))
   }
+  if (part === "defaults:rest") {
+    const rest: Omit<DefaultsReport, "seed" | "outage"> = {
+      rateLimit: defaultsRateLimit(seed),
+      contention: contention([defaults, contended], [100], 20, seed).map((row) => ({
+        policy: row.policy,
+        clients: row.clients,
+        successRate: row.successRate,
+        writesPerClient: row.writesPerClient
+      })),
+      faultMix: faultMix([defaults], 20, seed).map((row) => ({
+        policy: row.policy,
+        detail: row.detail,
+        attempts: row.attempts,
+        wastedAttempts: row.wastedAttempts,
+        recoveryRate: row.recoveryRate
+      }))
+    }
+    return [rest]
+  }
+  throw new Error(`unknown part ${JSON.stringify(part)}`)
 }
 
-if (process.argv[1]?.endsWith("defaults.ts")) {
-  const t0 = performance.now()
-  const report = run(DEFAULT_SEED, (line) => console.error(line))
-  console.log(JSON.stringify(report, null, 1))
-  console.error(`${((performance.now() - t0) / 1000).toFixed(1)} s`)
+/** The report, from the rows of every part of {@link defaultsParts}. */
+export const assembleDefaults = (
+  seed: number,
+  loads: ReadonlyArray<number>,
+  get: (part: string) => ReadonlyArray<unknown>
+): DefaultsReport => {
+  const rest = get("defaults:rest")[0] as Omit<DefaultsReport, "seed" | "outage">
+  return {
+    seed,
+    outage: loads.flatMap((load) => get(`defaults:outage:${load}`) as ReadonlyArray<DefaultsOutageRow>),
+    ...rest
+  }
 }

@@ -6,6 +6,8 @@ import type { BreakerFaultMixRow, BreakerRateLimitRow, SheddingRow, SheddingScen
 import { breakerFaultMix, breakerRateLimit, shedding, sheddingScenarios, withBreaker } from "./breaker.js"
 import type { ContentionRow } from "./contention.js"
 import { contention } from "./contention.js"
+import type { DefaultsReport } from "./defaults.js"
+import { assembleDefaults, defaultsParts, runDefaultsPart } from "./defaults.js"
 import type { FaultMixRow } from "./faultMix.js"
 import { faultMix } from "./faultMix.js"
 import type { OutageRow } from "./outage.js"
@@ -250,6 +252,8 @@ export interface SimulationResults {
     readonly rateLimit: ReadonlyArray<BreakerRateLimitRow>
     readonly faultMix: ReadonlyArray<BreakerFaultMixRow>
   }
+  /** Issue 16: the library's defaults, untouched (`sim/defaults.ts`). */
+  readonly defaults: DefaultsReport
   /** Wall-clock seconds per part, as run (not part of the deterministic results). */
   readonly timing: Readonly<Record<string, number>>
 }
@@ -281,6 +285,7 @@ export interface SimulateOptions {
  */
 export const parts: ReadonlyArray<string> = [
   ...[...outageLoads].reverse().map((load) => `outage:${load}`),
+  ...defaultsParts(outageLoads),
   "contention",
   "rateLimit",
   "faultMix",
@@ -294,6 +299,7 @@ export const clientCounts: ReadonlyArray<number> = [10, 20, 50, 100]
 /** Runs one part; its rows. */
 export const runPart = (part: string, options: SimulateOptions = {}): ReadonlyArray<unknown> => {
   const seed = options.seed ?? DEFAULT_SEED
+  if (part.startsWith("defaults:")) return runDefaultsPart(part, seed)
   if (part === "contention") {
     return contention(contentionPolicies(), clientCounts, options.contentionRuns ?? 100, seed)
   }
@@ -347,6 +353,7 @@ export const assemble = (
       rateLimit: get<BreakerRateLimitRow>("breaker:rateLimit"),
       faultMix: get<BreakerFaultMixRow>("breaker:faultMix")
     },
+    defaults: assembleDefaults(options.seed ?? DEFAULT_SEED, outageLoads, (part) => get(part)),
     timing
   }
 }

@@ -46,6 +46,12 @@ export interface Policy {
   /** One line: the parameters as simulated. */
   readonly detail: string
   readonly start: (rng: Rng) => () => Retrier
+  /**
+   * How the clients of a run share server hints, where the scenario models it (rate limit):
+   * `every` for a client that opts in to shared cool-downs, as the platform HTTP transform does by
+   * default. Left out: `off`.
+   */
+  readonly cooldown?: "off" | "first" | "every" | undefined
 }
 
 export interface Backoff {
@@ -291,6 +297,8 @@ export interface LibraryOptions {
    * (`RetryBudget.layerNone`). Left out: the default budget, as a run with no layer gets it.
    */
   readonly budget?: RetryBudgetOptions | "none"
+  /** Shared cool-downs (see `Policy.cooldown`): `every` as the platform HTTP transform by default. */
+  readonly cooldown?: "off" | "first" | "every"
 }
 
 /**
@@ -313,8 +321,12 @@ export const library = (
     detail: [
       detail,
       options.maxAttempts === undefined ? "" : `maxAttempts ${options.maxAttempts}`,
-      budget === "none" ? "RetryBudget.layerNone" : budgetText(budget ?? {})
+      budget === "none" ? "RetryBudget.layerNone" : budgetText(budget ?? {}),
+      options.cooldown === undefined || options.cooldown === "off"
+        ? ""
+        : `cool-downs shared by every client (${options.cooldown} attempt${options.cooldown === "every" ? "s" : ""})`
     ].filter((s) => s !== "").join("; "),
+    cooldown: options.cooldown,
     start: (rng) => {
       const service = budget === "none" ? null : makeBudget(budget ?? {})
       return () => {

@@ -85,6 +85,17 @@ export class FixedWindowServer {
   }
 }
 
+/**
+ * How the clients of one run share server hints (a shared cool-down, as `RetryCooldown`,
+ * `RedisRetry.layer` and the platform HTTP transform give them):
+ * - `off`: each request knows only its own 429s;
+ * - `first`: a hint seen by any client holds every client's *first* attempts until it expires (the
+ *   library before issue 16's last step);
+ * - `every`: it holds every attempt, retries too (the library now): a retry whose own wait ends
+ *   while another request's hint still runs waits for the rest, without being sent.
+ */
+export type Cooldown = "off" | "first" | "every"
+
 export interface RateLimitRun {
   readonly sent: number
   readonly rejected: number
@@ -106,11 +117,8 @@ export const runRateLimit = (
   variant: HintVariant,
   rng: Rng,
   settings: RateLimitSettings = rateLimitDefaults,
-  /**
-   * Shared cool-downs (`RetryCooldown`, `RedisRetry.layer`): a hint seen by any client holds every
-   * client's first attempts until it expires.
-   */
-  cooldown = false
+  /** Shared cool-downs: see {@link Cooldown}. Default: the policy's own, else `off`. */
+  cooldown: Cooldown = policy.cooldown ?? "off"
 ): RateLimitRun => {
   const queue = new EventQueue()
   const server = new FixedWindowServer(settings, variant)
@@ -137,6 +145,10 @@ export const runRateLimit = (
       // the hint of this request's last 429: a retry sent before it is sent too early
       let notBefore = -Infinity
       const send = (t: number) => {
+        if (cooldown === "every" && hintedUntil > t) {
+          queue.schedule(hintedUntil, send)
+          return
+        }
         sent++
         // 0.01 ms of slack: the library computes a wait from epoch milliseconds (about 1.7e12),
         // whose doubles carry about 0.0002 ms of rounding
@@ -165,7 +177,7 @@ export const runRateLimit = (
           })
         })
       }
-      if (cooldown && hintedUntil > now) {
+      if (cooldown !== "off" && hintedUntil > now) {
         queue.schedule(hintedUntil, send)
         return
       }

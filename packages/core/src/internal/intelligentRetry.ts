@@ -551,42 +551,83 @@ const compileOnce = (
 export const make = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> => {
   const resumed = compiled.handoff?.state
   if (resumed !== undefined && resumed.attempts > 0) return retrying(self, compiled, undefined, true)
-  const { budgetKey, task } = compiled
-  // The services of the last fiber context seen: a fiber's context object changes only when
-  // something is provided, so for the runs of one program the lookups (a map each) happen once.
-  let seenContext: Context.Context<never> | undefined
-  let stats: RetryStatsService
-  let budget: RetryBudgetService | undefined
-  let seenServices: Context.Context<never> | undefined
-  let clock: Clock.Clock
-  // The happy path: one continuation, no extra effect. It runs inside the fiber's run loop, where
-  // the current fiber (and so its context and clock) is at hand without another step.
-  const succeeded = (a: A): Effect.Effect<A> => {
-    const fiber = Fiber.getCurrentFiber()
-    if (fiber._tag === "Some") {
-      const context = fiber.value.currentContext
-      if (context !== seenContext) {
-        stats = Context.get(context, RetryStats)
-        budget = Context.get(context, RetryBudget)
-        seenContext = context
-      }
-      if (stats.enabled) {
-        const services = fiber.value.currentDefaultServices
-        if (services !== seenServices) {
-          clock = Context.get(services, Clock.Clock)
-          seenServices = services
-        }
-        stats.unsafeRecordOutcome(task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, clock.unsafeCurrentTimeMillis())
-      }
-      budget?.unsafeOnSuccess(budgetKey)
-    }
-    return Effect.succeed(a)
-  }
+  const services = new HotServices(compiled)
   const run = Effect.matchEffect(self, {
     onFailure: (error) => retrying(self, compiled, error, false),
-    onSuccess: succeeded
+    onSuccess: (a: A): Effect.Effect<A> => {
+      // the continuation runs inside the fiber's run loop: the current fiber is at hand
+      const fiber = Fiber.getCurrentFiber()
+      if (fiber._tag === "Some") services.succeeded(fiber.value)
+      return Effect.succeed(a)
+    }
   })
-  return cooledDown(run, compiled)
+  let held: Effect.Effect<A, E, R> | undefined
+  // One step before the first attempt: the context read (all the run's services at once, cached
+  // while the fiber's context object is unchanged) and the cool-down check of a run that opted in.
+  return Effect.withFiberRuntime((fiber) => {
+    const context = fiber.currentContext
+    if (context !== services.context) services.read(context)
+    return compiled.cooldown || services.cooldown.optIn ? (held ??= cooledDown(run, compiled)) : run
+  })
+}
+
+/**
+ * What the happy path of one applied combinator reads from its fiber, for the last context object
+ * seen. A fiber's context object changes only when something is provided, so for the runs of one
+ * program the lookups (a map each, and a `Context.Reference`'s default through a global cache)
+ * happen once; the concurrent runs of another context read them again.
+ */
+class HotServices {
+  context: Context.Context<never> | undefined = undefined
+  stats!: RetryStatsService
+  budget: RetryBudgetService | undefined
+  cooldown!: RetryCooldownService
+  /** The store whose success counter was resolved, and that counter (if it offers one). */
+  private counted: RetryStatsService | undefined = undefined
+  private count: (() => void) | undefined = undefined
+  private services: Context.Context<never> | undefined = undefined
+  private clock: Clock.Clock | undefined = undefined
+
+  constructor(readonly compiled: Compiled) {}
+
+  read(context: Context.Context<never>): void {
+    this.stats = Context.get(context, RetryStats)
+    this.budget = Context.get(context, RetryBudget)
+    this.cooldown = Context.get(context, RetryCooldown)
+    this.context = context
+  }
+
+  /**
+   * A first-try success: the store counts it (a counter resolved once per store: no clock) and the
+   * budget gets its deposit.
+   */
+  succeeded(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
+    const context = fiber.currentContext
+    if (context !== this.context) this.read(context)
+    const stats = this.stats
+    if (stats.enabled) {
+      if (stats !== this.counted) {
+        this.counted = stats
+        this.count = stats.unsafeSuccessCounter?.(this.compiled.task)
+      }
+      if (this.count !== undefined) this.count()
+      else {
+        const services = fiber.currentDefaultServices
+        if (services !== this.services) {
+          this.clock = Context.get(services, Clock.Clock)
+          this.services = services
+        }
+        stats.unsafeRecordOutcome(
+          this.compiled.task,
+          RetryOutcome.SUCCEEDED_FIRST_TRY,
+          undefined,
+          0,
+          this.clock!.unsafeCurrentTimeMillis()
+        )
+      }
+    }
+    this.budget?.unsafeOnSuccess(this.compiled.budgetKey)
+  }
 }
 
 /**

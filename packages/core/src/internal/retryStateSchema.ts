@@ -32,7 +32,7 @@ const PerCategory = Schema.Struct({
  * @internal
  */
 export const RetryState = Schema.Struct({
-  /** The format version: always {@link VERSION}. */
+  /** The format version: always `RetryState.VERSION`. */
   version: Schema.Literal(VERSION),
   /** Failed attempts so far, every category together. */
   attempts: Count,

@@ -8,7 +8,7 @@
  *   Failures consult Redis under the timeout; successes are counted locally and deposited in
  *   batches by a background fiber, so the happy path never waits on Redis.
  * - Cool-downs: a hint is published on `<prefix>cooldown`; every process under the layer keeps a
- *   local registry up to date from the channel, so a run's first attempt reads memory only.
+ *   local registry up to date from the channel, so a held attempt reads memory only.
  * - Redis down or slow: decisions are taken by a local budget with the same settings (logged once,
  *   counted); deposits that cannot be written are dropped and counted; cool-downs stay local.
  *
@@ -23,7 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
-import type { Options } from "../RedisRetry.js"
+import type { Health, Options } from "../RedisRetry.js"
 import * as breaker from "./circuitBreaker.js"
 import type { Guard } from "./connection.js"
 import { client as connect, guard, guarded, validate, validateUrl } from "./connection.js"
@@ -53,16 +53,6 @@ return tostring(b)
 export const FLUSH_EVERY = 100
 /** Keys with pending deposits kept at most between flushes; more are dropped and counted. @internal */
 export const MAX_PENDING_KEYS = 10_000
-
-/** What the Redis store reports about itself. @internal */
-export interface Health {
-  /** Budget decisions and reads answered locally because Redis failed or was slow. */
-  readonly budgetFallbacks: number
-  /** Deposits that could not be written to Redis, dropped. */
-  readonly droppedDeposits: number
-  /** Cool-downs that could not be published. */
-  readonly cooldownFallbacks: number
-}
 
 /** @internal */
 export interface Store {

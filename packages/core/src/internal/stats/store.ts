@@ -10,6 +10,13 @@
  * before every read, on `flush` and on the delivery fiber's tick. So recording costs what it cost
  * before (one hash-table add), and every read answers from one consistent snapshot.
  *
+ * First-try successes, the one record of every call, cost less still: the combinator resolves a
+ * counter per task once ({@link MemoryStore.unsafeSuccessCounter}) and each success adds one to a
+ * cell, with no clock read and no bucket lookup. A fold moves the cells into a bucket first, so
+ * every read counts them exactly; in time they land in the bucket a fold closes (a record that
+ * opens the next bucket, the delivery fiber's tick at the boundary), otherwise in the bucket of
+ * the fold's time.
+ *
  * @internal
  */
 import * as Context from "effect/Context"
@@ -87,6 +94,14 @@ const sleepToBoundary = (width: number): Effect.Effect<void> =>
     return Effect.sleep(Duration.millis(Math.max(1, next - now)))
   })
 
+/** First-try successes of one task (by its raw name) counted since the last fold. */
+class SuccessCell {
+  count = 0
+  /** The metric update of the task's `succeeded_first_try` series; refreshed at each fold. */
+  update: metrics.Update | undefined = undefined
+  constructor(readonly task: string) {}
+}
+
 const lastOf = <A>(all: ReadonlyArray<A>, limit: number | undefined): ReadonlyArray<A> =>
   limit === undefined ? all : all.slice(Math.max(0, all.length - limit))
 
@@ -134,6 +149,9 @@ export class MemoryStore implements RetryStatsService {
   private readonly metricCache: metrics.MetricCache | undefined
   private readonly metricRows: Array<metrics.MetricRow | undefined> = []
   private readonly successUpdates: Array<metrics.Update | undefined> = []
+  /** Success cells by raw task name (at most `maxAliases`), and those counted into since the last fold. */
+  private readonly cells = new Map<string, SuccessCell>()
+  private dirtyCells: Array<SuccessCell> = []
 
   constructor(readonly options: ResolvedOptions) {
     this.width = options.bucketWidthMillis
@@ -219,6 +237,61 @@ export class MemoryStore implements RetryStatsService {
     }
   }
 
+  /**
+   * The counter of `task`'s first-try successes: one addition (and the metric's) per success, no
+   * clock. The counts are moved into a bucket by the next fold ({@link drainSuccesses}).
+   */
+  unsafeSuccessCounter(task: string): (() => void) | undefined {
+    try {
+      let cell = this.cells.get(task)
+      if (cell === undefined) {
+        if (typeof task !== "string" || this.cells.size >= this.maxAliases) return undefined
+        cell = new SuccessCell(task)
+        if (this.metricCache !== undefined) cell.update = this.successUpdate(this.taskId(task))
+        this.cells.set(task, cell)
+      }
+      const c = cell
+      return () => {
+        if (c.count++ === 0) this.dirtyCells.push(c)
+        if (c.update !== undefined) c.update(1)
+      }
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Moves the first-try successes counted since the last fold into a bucket: the bucket this fold
+   * closes if it is the one right after the latest (a record opening the next bucket, the delivery
+   * tick at the boundary), otherwise the bucket of `now`.
+   */
+  private drainSuccesses(now: number): void {
+    const cells = this.dirtyCells
+    if (cells.length === 0) return
+    let index = Math.floor(now / this.width)
+    if (!Number.isFinite(index)) return
+    if (index === this.latestIndex + 1) index = this.latestIndex
+    this.dirtyCells = []
+    let b = this.pending.get(index)
+    if (b === undefined) {
+      const start = index * this.width
+      b = new Bucket(index, this.width, Math.max(start, Math.min(now, start + this.width - 1)))
+      this.pending.set(index, b)
+    }
+    for (const cell of cells) {
+      const n = cell.count
+      cell.count = 0
+      if (n === 0) continue
+      const id = this.taskId(cell.task)
+      b.add(id * STRIDE + F_OUTCOMES + O_SUCCEEDED * COLUMNS + NONE, n)
+      if (this.metricCache !== undefined) cell.update = this.successUpdate(id)
+    }
+  }
+
+  private successUpdate(id: number): metrics.Update {
+    return this.successUpdates[id] ?? this.successUpdater(id)
+  }
+
   private successUpdater(id: number): metrics.Update {
     const f = this.metricRow(id).updater(SLOT_OUTCOMES + O_SUCCEEDED * COLUMNS + NONE)
     this.successUpdates[id] = f
@@ -246,6 +319,7 @@ export class MemoryStore implements RetryStatsService {
     if (index > this.latestIndex) {
       // a new bucket: the previous one is closed, publish it and apply retention (at most once
       // per bucket width)
+      this.drainSuccesses(now)
       const sweep = this.options.retentionMillis < Infinity && now - this.lastSweep >= this.width
       if (this.pending.size > 0 || sweep) Effect.runSync(this.fold(now, undefined, sweep))
       this.latestIndex = index
@@ -330,6 +404,7 @@ export class MemoryStore implements RetryStatsService {
     cutoff: number | undefined,
     sweep: boolean
   ): snapshot.SnapshotImpl {
+    this.drainSuccesses(now)
     const index = Math.floor(now / this.width)
     if (Number.isFinite(index) && index > this.latestIndex) this.latestIndex = index
     if (this.pending.size === 0 && this.ring.count === 0 && !this.namesDirty && cutoff === undefined && !sweep) {
