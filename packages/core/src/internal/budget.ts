@@ -2,7 +2,8 @@
  * Token buckets in the style of gRPC A6 retry throttling, with a cost per category and per signal
  * (contention is cheap, overload is not), and the process-wide default budget.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"

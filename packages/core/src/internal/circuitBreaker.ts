@@ -3,7 +3,8 @@
  * combinator. The state machine is synchronous, so admission and the claim of the one probe are
  * atomic in a single JavaScript turn, however many fibers run.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"

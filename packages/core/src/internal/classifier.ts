@@ -1,7 +1,8 @@
 /**
  * The built-in classification rules. Total: never throws, bounded work on any input.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"

@@ -3,7 +3,8 @@
  * every value, and resolving them into run-wide settings and a strategy table. Everything here
  * runs once, when a configuration layer is built.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"

@@ -2,7 +2,8 @@
  * Shared cool-downs: when a run learns from a server hint that key K will not serve before some
  * time, the runs of K that opt in hold their attempts until then.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"

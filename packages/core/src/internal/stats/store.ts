@@ -17,7 +17,8 @@
  * opens the next bucket, the delivery fiber's tick at the boundary), otherwise in the bucket of
  * the fold's time.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
