@@ -397,8 +397,14 @@ class Run<A, E, R> {
   next(category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
     if (!this.held) return this.attempt
     return Effect.suspend(() => {
-      const wait = holdFor(this.cooldown, this.compiled.budgetKey, this.clock)
-      return wait > 0 ? this.pause(wait, category, error) : this.attempt
+      const wait = holdFor(this.cooldown, this.compiled.budgetKey, this.clock, this.plan.maxWait ?? DEFAULT_MAX_WAIT)
+      if (wait === 0) return this.attempt
+      // a hold counts against `maxElapsed` like any wait: the run stops rather than outlive its cap
+      const { maxElapsed } = this.plan
+      if (maxElapsed !== undefined && this.clock.unsafeCurrentTimeMillis() - this.state.start + wait > maxElapsed) {
+        return this.stop(RetryOutcome.STOPPED_BY_CAP, category, error)
+      }
+      return this.pause(wait, category, error)
     })
   }
 
@@ -642,7 +648,9 @@ const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): E
     const registry = Context.get(fiber.currentContext, RetryCooldown)
     if (!compiled.cooldown && !registry.optIn) return run
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-    const wait = holdFor(registry, compiled.budgetKey, clock)
+    const ceiling = waitCeiling(Context.get(fiber.currentContext, RetryConfig).maxWait)
+    if (Either.isLeft(ceiling)) return Effect.die(ceiling.left)
+    const wait = holdFor(registry, compiled.budgetKey, clock, ceiling.right)
     if (wait <= 0) return run
     // after the wait, look again: another run may have extended the hold meanwhile
     return pauseThen(
@@ -655,11 +663,15 @@ const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): E
   return held
 }
 
-/** Milliseconds until the hold on `key` ends (0 for none); a registry that throws holds nothing. */
-const holdFor = (registry: RetryCooldownService, key: string, clock: Clock.Clock): number => {
+/**
+ * Milliseconds until the hold on `key` ends (0 for none). A registry that throws holds nothing, and
+ * so does a hold longer than the run's wait ceiling: it came from outside the process (a Redis
+ * channel, a registry of the user's), and the run would not have waited for such a hint either.
+ */
+const holdFor = (registry: RetryCooldownService, key: string, clock: Clock.Clock, ceiling: number): number => {
   const now = clock.unsafeCurrentTimeMillis()
   const until = call(() => registry.unsafeUntil(key, now, clock))
-  return typeof until === "number" && until > now ? Math.min(until - now, WAIT_LIMIT - 1) : 0
+  return typeof until === "number" && until > now && until - now <= ceiling ? Math.ceil(until - now) : 0
 }
 
 /**
