@@ -23,5 +23,21 @@ export default tseslint.config(
       "@typescript-eslint/no-namespace": "off",
       "@typescript-eslint/no-empty-object-type": "off"
     }
+  },
+  {
+    // Internal modules import only types from the public ones: a value (a tag, a constant, a
+    // function) is defined in an internal module and re-exported by its public file.
+    files: ["packages/*/src/internal/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": ["error", {
+        patterns: [{
+          regex: "^(\\.\\./)+[A-Z][^/]*$",
+          caseSensitive: true,
+          allowTypeImports: true,
+          message: "An internal module imports only types from a public one: move the value into an internal " +
+            "module and re-export it from the public file."
+        }]
+      }]
+    }
   }
 )

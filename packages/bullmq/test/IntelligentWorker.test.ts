@@ -5,9 +5,9 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
 import { IntelligentWorker } from "@intelligent-retry/bullmq"
-import { InvalidPolicyError, RateLimitError, RetryState, RetryStats } from "@intelligent-retry/core"
+import { InvalidPolicyError, RateLimitError, RetryCooldown, RetryState, RetryStats } from "@intelligent-retry/core"
 import { type Job, Queue, QueueEvents, Worker } from "bullmq"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Clock, Effect, Layer, ManagedRuntime } from "effect"
 import { Redis } from "ioredis"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
@@ -344,6 +344,40 @@ describeWithServices("IntelligentWorker against Redis", ["redis"], () => {
     await until(async () => (await stateOf(queue, job.id!)) === "completed", 15_000, () => "completion")
     expect(target.requests).toHaveLength(2)
     expect(target.requests[1].at).toBeGreaterThanOrEqual(resumeAt)
+  }, 30_000)
+
+  it("a job whose key cools down for longer than `after` is delayed before its first request, then runs", async () => {
+    const target = await server(() => ({ status: 200 }))
+    const name = uniqueQueue("cooldown")
+    const queue = queueFor(name)
+    // another process saw a 429 with Retry-After: 3 for this key (through a shared store)
+    const registry = RetryCooldown.make()
+    const now = Date.now()
+    registry.unsafeHold("carrier", now + 3000, now, Clock.make())
+    const processor = IntelligentWorker.processor(
+      (job: Job<{ path: string }>) =>
+        HttpClient.get(`${target.url}/${job.data.path}`).pipe(
+          Effect.flatMap(HttpClientResponse.filterStatusOk),
+          Effect.flatMap((r) => r.text)
+        ),
+      {
+        after: "1 second",
+        budgetKey: "carrier",
+        layer: Layer.merge(FetchHttpClient.layer, Layer.succeed(RetryCooldown.RetryCooldown, registry))
+      }
+    )
+    const worker = new Worker(name, processor, { connection: connect() })
+    cleanups.push(() => worker.close().then(() => processor.dispose()))
+    const job = await queue.add("track", { path: "track/held" })
+    await until(async () => (await stateOf(queue, job.id!)) === "delayed", 10_000, () => "the hand-off")
+    const saved = (await queue.getJob(job.id!))!.data[IntelligentWorker.dataKey] as IntelligentWorker.Saved
+    // handed off before any request, to resume when the hold ends
+    expect(target.requests).toHaveLength(0)
+    expect(saved.resumeAt).toBe(now + 3000)
+    expect(saved.state).toMatchObject({ attempts: 0 })
+    await until(async () => (await stateOf(queue, job.id!)) === "completed", 15_000, () => "completion")
+    expect(target.requests).toHaveLength(1)
+    expect(target.requests[0].at).toBeGreaterThanOrEqual(now + 3000)
   }, 30_000)
 
   it("a defect goes to BullMQ's attempts; an exhausted category ends the job whatever its attempts", async () => {

@@ -46,16 +46,12 @@ export {
    */
   isErrorCategory
 } from "./ErrorCategory.js"
-import * as Context from "effect/Context"
-import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import type { ErrorCategory } from "./ErrorCategory.js"
-import { isErrorCategory } from "./ErrorCategory.js"
 import * as internal from "./internal/classifier.js"
 import * as http from "./internal/http.js"
-import { show } from "./internal/policy.js"
 import { call } from "./internal/safe.js"
-import { fail, type InvalidPolicyError } from "./internal/validate.js"
+import type { InvalidPolicyError } from "./internal/validate.js"
 
 /**
  * A user's classification rule: a category, or `undefined` to defer to the built-in rules.
@@ -129,8 +125,7 @@ export interface ClassifierOptions {
  * @since 0.2.0
  * @category layers
  */
-export const layer = (options: ClassifierOptions): Layer.Layer<Classifier, InvalidPolicyError> =>
-  Layer.effect(Classifier, validateOptions(options))
+export const layer: (options: ClassifierOptions) => Layer.Layer<Classifier, InvalidPolicyError> = internal.layer
 
 /**
  * The classifier `withIntelligentRetry` uses when a run gives none of its own, as a
@@ -140,23 +135,13 @@ export const layer = (options: ClassifierOptions): Layer.Layer<Classifier, Inval
  * @since 0.1.0
  * @category tags
  */
-export class Classifier extends Context.Reference<Classifier>()("@intelligent-retry/core/Classifier", {
-  defaultValue: (): ClassifierOptions => ({})
-}) {
-  /**
-   * The same function as the module's {@link layer}, kept for the deprecated root alias
-   * `RetryClassifier.layer`.
-   *
-   * @deprecated Use `Classifier.layer`.
-   * @since 0.1.0
-   */
-  static readonly layer: typeof layer = layer
-}
+export const Classifier: typeof internal.ClassifierTag = internal.ClassifierTag
 
-const validateOptions = (options: ClassifierOptions): Either.Either<ClassifierOptions, InvalidPolicyError> =>
-  options.fallback !== undefined && !isErrorCategory(options.fallback)
-    ? fail("fallback", options.fallback, `must be one of the six error categories, got ${show(options.fallback)}`)
-    : Either.right(options)
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export type Classifier = internal.ClassifierTag
 
 /**
  * The category of any value. Never throws.

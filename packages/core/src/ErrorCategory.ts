@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as internal from "./internal/errorCategory.js"
 
 /**
  * The categories, as a const object whose values are the wire names used in statistics,
@@ -19,20 +20,20 @@
  * @since 0.1.0
  * @category constants
  */
-export const ErrorCategory = {
+export const ErrorCategory: {
   /** Connection resets, refusals, DNS failures, timeouts: the request may never have been served. */
-  NETWORK_ERROR: "network_error",
+  readonly NETWORK_ERROR: "network_error"
   /** HTTP 429 and other throttling: wait for the server's hint, then try again. */
-  API_RATE_LIMIT: "api_rate_limit",
+  readonly API_RATE_LIMIT: "api_rate_limit"
   /** Malformed input or output, validation failures: the same call fails the same way again. */
-  DATA_ERROR: "data_error",
+  readonly DATA_ERROR: "data_error"
   /** Memory, file-descriptor or disk exhaustion: back off while resources are freed. */
-  SYSTEM_ERROR: "system_error",
+  readonly SYSTEM_ERROR: "system_error"
   /** A dependency that is briefly unavailable (HTTP 5xx, database failover): back off and retry. */
-  TEMPORARY_ERROR: "temporary_error",
+  readonly TEMPORARY_ERROR: "temporary_error"
   /** Not found, forbidden, not implemented: retrying cannot help. */
-  PERMANENT_ERROR: "permanent_error"
-} as const
+  readonly PERMANENT_ERROR: "permanent_error"
+} = internal.ErrorCategory
 
 /**
  * One of the six category names.
@@ -49,7 +50,7 @@ export type ErrorCategory = typeof ErrorCategory[keyof typeof ErrorCategory]
  * @since 0.1.0
  * @category constants
  */
-export const categories: ReadonlyArray<ErrorCategory> = Object.freeze(Object.values(ErrorCategory))
+export const categories: ReadonlyArray<ErrorCategory> = internal.categories
 
 /**
  * Tells whether a value is one of the six category names.
@@ -57,5 +58,4 @@ export const categories: ReadonlyArray<ErrorCategory> = Object.freeze(Object.val
  * @since 0.1.0
  * @category guards
  */
-export const isErrorCategory = (u: unknown): u is ErrorCategory =>
-  typeof u === "string" && categories.includes(u as any)
+export const isErrorCategory: (u: unknown) => u is ErrorCategory = internal.isErrorCategory

@@ -146,8 +146,10 @@ export interface IntelligentRetryOptions<E> {
    */
   readonly budgetKey?: string | undefined
   /**
-   * Hold the first attempt while this run's key cools down after a server hint another run
-   * received (see `RetryCooldown`). Runs under a `RetryCooldown` or `RedisRetry` layer always do.
+   * Hold every attempt while this run's key cools down after a server hint another run received
+   * (see `RetryCooldown`): the first one, and a retry whose own wait ends before the hold does.
+   * Under `withHandoff`, a hold of at least `after` hands off. Runs under a `RetryCooldown` or
+   * `RedisRetry` layer always do; `@intelligent-retry/platform`'s transform sets it per request.
    * Default: `false`.
    */
   readonly cooldown?: boolean | undefined

@@ -28,7 +28,6 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ErrorCategory } from "./ErrorCategory.js"
@@ -157,9 +156,13 @@ export interface RetryBudgetOptions {
  * @since 0.1.0
  * @category tags
  */
-export class RetryBudget extends Context.Reference<RetryBudget>()("@intelligent-retry/core/RetryBudget", {
-  defaultValue: (): RetryBudgetService | undefined => internal.makeDefault()
-}) {}
+export const RetryBudget: typeof internal.RetryBudgetTag = internal.RetryBudgetTag
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export type RetryBudget = internal.RetryBudgetTag
 
 /**
  * A budget with one shared bucket, to install with `Layer.succeed(RetryBudget.RetryBudget, …)` or to share

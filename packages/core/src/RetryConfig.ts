@@ -151,9 +151,13 @@ const layerOf = <R = never>(
  * @since 0.1.0
  * @category tags
  */
-export class RetryConfig extends Context.Reference<RetryConfig>()("@intelligent-retry/core/RetryConfig", {
-  defaultValue: (): Settings => internal.fromEnvironment().settings
-}) {}
+export const RetryConfig: typeof internal.RetryConfigTag = internal.RetryConfigTag
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export type RetryConfig = internal.RetryConfigTag
 
 /**
  * The run-wide settings `withIntelligentRetry` reads.

@@ -27,7 +27,6 @@
  * @since 0.1.0
  */
 import type * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import * as internal from "./internal/cooldown.js"
 
@@ -70,9 +69,13 @@ export interface RetryCooldownService {
  * @since 0.1.0
  * @category tags
  */
-export class RetryCooldown extends Context.Reference<RetryCooldown>()("@intelligent-retry/core/RetryCooldown", {
-  defaultValue: (): RetryCooldownService => internal.makeDefault()
-}) {}
+export const RetryCooldown: typeof internal.RetryCooldownTag = internal.RetryCooldownTag
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export type RetryCooldown = internal.RetryCooldownTag
 
 /**
  * A fresh in-process registry; every run under the layer opts in.
@@ -84,7 +87,7 @@ export class RetryCooldown extends Context.Reference<RetryCooldown>()("@intellig
  *
  * declare const callCarrier: Effect.Effect<string, Error>
  *
- * // a 429 with Retry-After: 30 seen by one run holds every other run's first attempt for 30 s
+ * // a 429 with Retry-After: 30 seen by one run holds every other run's attempts for 30 s
  * const program = Effect.forEach(Array.from({ length: 100 }), () =>
  *   callCarrier.pipe(withIntelligentRetry({ task: "track" })), { concurrency: 10 }
  * ).pipe(Effect.provide(RetryCooldown.layer))

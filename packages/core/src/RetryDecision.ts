@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as internal from "./internal/retryDecision.js"
 
 /**
  * The decisions, as a const object whose values are the wire names.
@@ -17,16 +18,16 @@
  * @since 0.1.0
  * @category constants
  */
-export const RetryDecision = {
+export const RetryDecision: {
   /** Retry at once, then back off: for blips such as a reset connection. */
-  RETRY_IMMEDIATELY: "retry_immediately",
+  readonly RETRY_IMMEDIATELY: "retry_immediately"
   /** Wait a fixed cool-down before each retry: for throttling. */
-  RETRY_WITH_DELAY: "retry_with_delay",
+  readonly RETRY_WITH_DELAY: "retry_with_delay"
   /** Wait longer after each retry: for a loaded or recovering dependency. */
-  RETRY_WITH_BACKOFF: "retry_with_backoff",
+  readonly RETRY_WITH_BACKOFF: "retry_with_backoff"
   /** Never retry: for failures that cannot succeed on a second try. */
-  NO_RETRY: "no_retry"
-} as const
+  readonly NO_RETRY: "no_retry"
+} = internal.RetryDecision
 
 /**
  * One of the four decision names.
@@ -42,7 +43,7 @@ export type RetryDecision = typeof RetryDecision[keyof typeof RetryDecision]
  * @since 0.1.0
  * @category constants
  */
-export const decisions: ReadonlyArray<RetryDecision> = Object.freeze(Object.values(RetryDecision))
+export const decisions: ReadonlyArray<RetryDecision> = internal.decisions
 
 /**
  * Tells whether a value is one of the four decision names.
@@ -50,4 +51,4 @@ export const decisions: ReadonlyArray<RetryDecision> = Object.freeze(Object.valu
  * @since 0.1.0
  * @category guards
  */
-export const isRetryDecision = (u: unknown): u is RetryDecision => typeof u === "string" && decisions.includes(u as any)
+export const isRetryDecision: (u: unknown) => u is RetryDecision = internal.isRetryDecision

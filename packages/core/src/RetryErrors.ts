@@ -7,8 +7,8 @@
 import * as Duration from "effect/Duration"
 import { hasProperty } from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { categories, ErrorCategory } from "./ErrorCategory.js"
-import { RetryState } from "./internal/retryStateSchema.js"
+import { ErrorCategory } from "./ErrorCategory.js"
+import * as internal from "./internal/errors.js"
 
 /**
  * The identifier shared by the six error classes.
@@ -16,7 +16,7 @@ import { RetryState } from "./internal/retryStateSchema.js"
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("@intelligent-retry/core/RetryError")
+export const TypeId: unique symbol = internal.TypeId
 
 /**
  * @since 0.1.0
@@ -215,27 +215,13 @@ export const retryAfter = (error: RetryError): Duration.Duration | undefined =>
  * @since 0.1.0
  * @category errors
  */
-export class RetryHandoff extends Schema.TaggedError<RetryHandoff>("@intelligent-retry/core/RetryHandoff")(
-  "RetryHandoff",
-  {
-    /** When to run the effect again: the time of the hand-off plus `wait`, epoch milliseconds. */
-    resumeAt: Schema.Number,
-    /** The wait that was not slept: the policy's wait for this retry, at least the run's `after`. */
-    wait: Schema.DurationFromSelf,
-    /** The category of the failure that led to this retry. */
-    category: Schema.Literal(...categories),
-    /** What the resumed run continues from: attempts, per-category counters, the run's start. */
-    state: RetryState,
-    /** The error of the attempt that failed. */
-    error: Schema.Unknown
-  }
-) {
-  /** @since 0.1.0 */
-  override get message(): string {
-    const at = Number.isFinite(this.resumeAt) ? new Date(this.resumeAt).toISOString() : String(this.resumeAt)
-    return `Handing off after attempt ${this.state.attempts} (${this.category}): resume at ${at}`
-  }
-}
+export const RetryHandoff: typeof internal.RetryHandoff = internal.RetryHandoff
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type RetryHandoff = internal.RetryHandoff
 
 /**
  * Tells whether a value is a {@link RetryHandoff}.
@@ -243,7 +229,7 @@ export class RetryHandoff extends Schema.TaggedError<RetryHandoff>("@intelligent
  * @since 0.1.0
  * @category guards
  */
-export const isRetryHandoff = (u: unknown): u is RetryHandoff => hasProperty(u, "_tag") && u._tag === "RetryHandoff"
+export const isRetryHandoff: (u: unknown) => u is RetryHandoff = internal.isRetryHandoff
 
 /**
  * The identifier of {@link CircuitOpenError}.
@@ -251,7 +237,7 @@ export const isRetryHandoff = (u: unknown): u is RetryHandoff => hasProperty(u, 
  * @since 0.1.0
  * @category type ids
  */
-export const CircuitOpenTypeId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitOpenError")
+export const CircuitOpenTypeId: unique symbol = internal.CircuitOpenTypeId
 
 /**
  * @since 0.1.0
@@ -285,24 +271,13 @@ export type CircuitOpenTypeId = typeof CircuitOpenTypeId
  * @since 0.1.0
  * @category errors
  */
-export class CircuitOpenError extends Schema.TaggedError<CircuitOpenError>("@intelligent-retry/core/CircuitOpenError")(
-  "CircuitOpenError",
-  {
-    /** The breaker's key: the dependency. */
-    key: Schema.String,
-    /** The remaining open time: after it, one run may probe the dependency. */
-    retryAfter: Schema.DurationFromSelf
-  }
-) {
-  /** @since 0.1.0 */
-  readonly [CircuitOpenTypeId]: CircuitOpenTypeId = CircuitOpenTypeId
-  /** @since 0.1.0 */
-  override get message(): string {
-    return `The circuit breaker of ${JSON.stringify(this.key.slice(0, 128))} is open: runs are shed for another ${
-      Duration.format(this.retryAfter)
-    }`
-  }
-}
+export const CircuitOpenError: typeof internal.CircuitOpenError = internal.CircuitOpenError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type CircuitOpenError = internal.CircuitOpenError
 
 /**
  * Tells whether a value is a {@link CircuitOpenError}.
@@ -310,4 +285,4 @@ export class CircuitOpenError extends Schema.TaggedError<CircuitOpenError>("@int
  * @since 0.1.0
  * @category guards
  */
-export const isCircuitOpenError = (u: unknown): u is CircuitOpenError => hasProperty(u, CircuitOpenTypeId)
+export const isCircuitOpenError: (u: unknown) => u is CircuitOpenError = internal.isCircuitOpenError

@@ -36,10 +36,10 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { dual } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
 import * as plan from "./internal/plan.js"
 import * as internal from "./internal/policy.js"
+import * as retryPolicy from "./internal/retryPolicy.js"
 import * as validate from "./internal/validate.js"
 
 export {
@@ -222,17 +222,14 @@ export const decodeDuration: (
   }
 ) => Either.Either<Duration.Duration, InvalidPolicyError> = validate.decodeDuration
 
-const toError = (prefix: string) => (e: internal.Invalid): InvalidPolicyError =>
-  invalid(prefix === "" ? e.field : `${prefix}.${e.field}`, e.value, e.reason)
-
 /**
  * Validates a policy input, whatever it is (arbitrary JSON included). Never throws.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const decodeUnknown = (input: unknown, field = "policy"): Either.Either<RetryPolicy, InvalidPolicyError> =>
-  Either.mapLeft(internal.decodePolicy(input), toError(field))
+export const decodeUnknown: (input: unknown, field?: string) => Either.Either<RetryPolicy, InvalidPolicyError> =
+  retryPolicy.decodeUnknown
 
 /**
  * Validates a policy input, failing with an {@link InvalidPolicyError} that names the field and
@@ -264,7 +261,7 @@ export const decode = (input: RetryPolicyInput): Effect.Effect<RetryPolicy, Inva
  * @since 0.1.0
  * @category constructors
  */
-export const make = (input: RetryPolicyInput): RetryPolicy => Either.getOrThrowWith(decodeUnknown(input), (e) => e)
+export const make: (input: RetryPolicyInput) => RetryPolicy = retryPolicy.make
 
 /**
  * The waits of retries 0, 1, …, `maxRetries − 1`, in milliseconds, before jitter and hints, each
@@ -328,13 +325,4 @@ export const toSchedule = (policy: RetryPolicy): Schedule.Schedule<Duration.Dura
 export const scale: {
   (factor: number): (policy: RetryPolicy) => RetryPolicy
   (policy: RetryPolicy, factor: number): RetryPolicy
-} = dual(2, (policy: RetryPolicy, factor: number): RetryPolicy => {
-  if (!(typeof factor === "number" && Number.isFinite(factor) && factor > 0)) {
-    throw invalid("timeScale", factor, `must be a finite number > 0, got ${internal.show(factor)}`)
-  }
-  return {
-    ...policy,
-    baseDelay: Duration.times(policy.baseDelay, factor),
-    maxDelay: Duration.times(policy.maxDelay, factor)
-  }
-})
+} = retryPolicy.scale

@@ -31,7 +31,6 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -684,9 +683,13 @@ export const noop: RetryStatsService = internal.noop
  * @since 0.1.0
  * @category tags
  */
-export class RetryStats extends Context.Reference<RetryStats>()("@intelligent-retry/core/RetryStats", {
-  defaultValue: (): RetryStatsService => internal.globalStore()
-}) {}
+export const RetryStats: typeof internal.RetryStatsTag = internal.RetryStatsTag
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export type RetryStats = internal.RetryStatsTag
 
 /**
  * Provides a fresh, empty memory store with the default options. Tests use it for isolation.

@@ -6,18 +6,15 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
-import * as Either from "effect/Either"
-import { dual } from "effect/Function"
-import * as Layer from "effect/Layer"
+import type * as Duration from "effect/Duration"
+import type * as Either from "effect/Either"
+import type * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
 import type { ClassifierOptions } from "./Classifier.js"
-import { categories, ErrorCategory, isErrorCategory } from "./ErrorCategory.js"
-import * as plan from "./internal/plan.js"
-import { show } from "./internal/policy.js"
+import type { ErrorCategory } from "./ErrorCategory.js"
+import * as internal from "./internal/strategies.js"
 import type { InvalidPolicyError, RetryPolicy, RetryPolicyInput } from "./RetryPolicy.js"
-import { decodeDuration, decodeUnknown, invalid, make, scale as scalePolicy } from "./RetryPolicy.js"
+import { make } from "./RetryPolicy.js"
 
 /**
  * A full table: a validated policy for every category.
@@ -46,7 +43,7 @@ export type StrategyTableInput = { readonly [C in ErrorCategory]?: RetryPolicyIn
  * @since 0.1.0
  * @category constants
  */
-export const noRetry: RetryPolicy = make({ decision: "no_retry", maxRetries: 0, baseDelay: 0, maxDelay: 0 })
+export const noRetry: RetryPolicy = internal.noRetry
 
 /**
  * Retry at once, then back off gently: for network blips. Default: 5 retries, base 0, max
@@ -55,16 +52,7 @@ export const noRetry: RetryPolicy = make({ decision: "no_retry", maxRetries: 0, 
  * @since 0.1.0
  * @category constructors
  */
-export const immediate = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
-  make({
-    decision: "retry_immediately",
-    maxRetries: 5,
-    baseDelay: 0,
-    maxDelay: "10 seconds",
-    backoffFactor: 1.2,
-    jitter: false,
-    ...overrides
-  })
+export const immediate: (overrides?: Omit<RetryPolicyInput, "decision">) => RetryPolicy = internal.immediate
 
 /**
  * Progressive backoff with exact, documented waits: 5 s, 10 s, 20 s, 40 s (4 retries, factor 2,
@@ -73,16 +61,7 @@ export const immediate = (overrides?: Omit<RetryPolicyInput, "decision">): Retry
  * @since 0.1.0
  * @category constructors
  */
-export const progressive = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
-  make({
-    decision: "retry_with_backoff",
-    maxRetries: 4,
-    baseDelay: "5 seconds",
-    maxDelay: "40 seconds",
-    backoffFactor: 2,
-    jitter: false,
-    ...overrides
-  })
+export const progressive: (overrides?: Omit<RetryPolicyInput, "decision">) => RetryPolicy = internal.progressive
 
 /**
  * Resource-constraint retry, for memory, file-descriptor or disk exhaustion: 3 retries, base
@@ -93,16 +72,8 @@ export const progressive = (overrides?: Omit<RetryPolicyInput, "decision">): Ret
  * @since 0.1.0
  * @category constructors
  */
-export const resourceConstraint = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
-  make({
-    decision: "retry_with_backoff",
-    maxRetries: 3,
-    baseDelay: "30 seconds",
-    maxDelay: "10 minutes",
-    backoffFactor: 2,
-    jitter: "equal",
-    ...overrides
-  })
+export const resourceConstraint: (overrides?: Omit<RetryPolicyInput, "decision">) => RetryPolicy =
+  internal.resourceConstraint
 
 /**
  * File-operation retry, for a locked or not-yet-written file: 3 retries after 2 s, 3 s and 4.5 s
@@ -111,16 +82,7 @@ export const resourceConstraint = (overrides?: Omit<RetryPolicyInput, "decision"
  * @since 0.1.0
  * @category constructors
  */
-export const fileOperation = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
-  make({
-    decision: "retry_with_delay",
-    maxRetries: 3,
-    baseDelay: "2 seconds",
-    maxDelay: "10 seconds",
-    backoffFactor: 1.5,
-    jitter: false,
-    ...overrides
-  })
+export const fileOperation: (overrides?: Omit<RetryPolicyInput, "decision">) => RetryPolicy = internal.fileOperation
 
 /**
  * Critical-file retry, for documents that must eventually be produced (receipts, labels): 5
@@ -129,16 +91,7 @@ export const fileOperation = (overrides?: Omit<RetryPolicyInput, "decision">): R
  * @since 0.1.0
  * @category constructors
  */
-export const criticalFile = (overrides?: Omit<RetryPolicyInput, "decision">): RetryPolicy =>
-  make({
-    decision: "retry_with_backoff",
-    maxRetries: 5,
-    baseDelay: "10 seconds",
-    maxDelay: "160 seconds",
-    backoffFactor: 2,
-    jitter: "equal",
-    ...overrides
-  })
+export const criticalFile: (overrides?: Omit<RetryPolicyInput, "decision">) => RetryPolicy = internal.criticalFile
 
 /**
  * A custom policy from a full input, validated (the guide's `create_custom_strategy`). Throws an
@@ -182,29 +135,7 @@ export const custom: (input: RetryPolicyInput) => RetryPolicy = make
  * @since 0.1.0
  * @category constants
  */
-export const defaults: StrategyTable = {
-  network_error: immediate(),
-  api_rate_limit: make({
-    decision: "retry_with_delay",
-    maxRetries: 3,
-    baseDelay: "300 seconds",
-    maxDelay: "1800 seconds",
-    backoffFactor: 2,
-    jitter: false,
-    hint: "exact"
-  }),
-  data_error: noRetry,
-  system_error: resourceConstraint(),
-  temporary_error: make({
-    decision: "retry_with_backoff",
-    maxRetries: 3,
-    baseDelay: "60 seconds",
-    maxDelay: "300 seconds",
-    backoffFactor: 2,
-    jitter: true
-  }),
-  permanent_error: noRetry
-}
+export const defaults: StrategyTable = internal.defaults
 
 /**
  * Carrier tracking queries (the guide's `TRACKING_QUERY`): network errors wait exactly 5 s, 10 s,
@@ -215,27 +146,12 @@ export const defaults: StrategyTable = {
  * @since 0.1.0
  * @category constants
  */
-export const tracking = {
-  network_error: progressive(),
-  api_rate_limit: make({
-    decision: "retry_with_delay",
-    maxRetries: 3,
-    baseDelay: "5 minutes",
-    maxDelay: "30 minutes",
-    backoffFactor: 2,
-    jitter: false,
-    hint: "exact"
-  }),
-  data_error: noRetry,
-  temporary_error: make({
-    decision: "retry_with_backoff",
-    maxRetries: 3,
-    baseDelay: "30 seconds",
-    maxDelay: "5 minutes",
-    backoffFactor: 2,
-    jitter: true
-  })
-} as const satisfies Partial<StrategyTable>
+export const tracking: {
+  readonly network_error: RetryPolicy
+  readonly api_rate_limit: RetryPolicy
+  readonly data_error: RetryPolicy
+  readonly temporary_error: RetryPolicy
+} = internal.tracking
 
 /**
  * Screenshot capture (the guide's `SCREENSHOT_CAPTURE`): network errors retry at once (then 2 s,
@@ -244,11 +160,11 @@ export const tracking = {
  * @since 0.1.0
  * @category constants
  */
-export const screenshot = {
-  network_error: immediate({ maxRetries: 3, baseDelay: "2 seconds", maxDelay: "10 seconds", backoffFactor: 2 }),
-  system_error: resourceConstraint(),
-  temporary_error: fileOperation()
-} as const satisfies Partial<StrategyTable>
+export const screenshot: {
+  readonly network_error: RetryPolicy
+  readonly system_error: RetryPolicy
+  readonly temporary_error: RetryPolicy
+} = internal.screenshot
 
 /**
  * Document generation (the guide's `DOCUMENT_GENERATION`): data errors are never retried; system
@@ -257,11 +173,11 @@ export const screenshot = {
  * @since 0.1.0
  * @category constants
  */
-export const document = {
-  data_error: noRetry,
-  system_error: resourceConstraint(),
-  temporary_error: criticalFile()
-} as const satisfies Partial<StrategyTable>
+export const document: {
+  readonly data_error: RetryPolicy
+  readonly system_error: RetryPolicy
+  readonly temporary_error: RetryPolicy
+} = internal.document
 
 /**
  * Every preset by name, as configuration refers to them.
@@ -269,7 +185,12 @@ export const document = {
  * @since 0.1.0
  * @category constants
  */
-export const presets = { defaults, tracking, screenshot, document } as const
+export const presets: {
+  readonly defaults: StrategyTable
+  readonly tracking: typeof tracking
+  readonly screenshot: typeof screenshot
+  readonly document: typeof document
+} = internal.presets
 
 /**
  * A preset's name.
@@ -282,27 +203,6 @@ export type PresetName = keyof typeof presets
 // ---------------------------------------------------------------------------------------------
 // Tables
 // ---------------------------------------------------------------------------------------------
-
-const decodedTables = new WeakMap<object, Either.Either<Partial<StrategyTable>, InvalidPolicyError>>()
-
-/**
- * Freezes a decoded table and its policy inputs (and `[seconds, nanos]` pairs in them), so that the
- * remembered decoding can never disagree with the table. `Duration` values are immutable already
- * and left alone. `false` when the table refuses (a Proxy): it is then never remembered.
- */
-const freeze = (input: object): boolean => {
-  try {
-    for (const value of Object.values(input)) {
-      if (typeof value !== "object" || value === null || Duration.isDuration(value)) continue
-      for (const field of Object.values(value)) if (Array.isArray(field)) Object.freeze(field)
-      Object.freeze(value)
-    }
-    Object.freeze(input)
-    return Object.isFrozen(input)
-  } catch {
-    return false
-  }
-}
 
 /**
  * Validates a partial table. Unknown category names and invalid policies are errors naming the
@@ -321,40 +221,8 @@ const freeze = (input: object): boolean => {
  * @since 0.1.0
  * @category schemas
  */
-export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<StrategyTable>, InvalidPolicyError> => {
-  if (typeof input !== "object" || input === null) {
-    return Either.left(invalid("strategies", input, `must be a table from category to policy, got ${show(input)}`))
-  }
-  const known = decodedTables.get(input)
-  if (known !== undefined) return known
-  const result: Partial<Record<ErrorCategory, RetryPolicy>> = {}
-  let outcome: Either.Either<Partial<StrategyTable>, InvalidPolicyError> = Either.right(result)
-  try {
-    for (const key of Object.keys(input)) {
-      if (!isErrorCategory(key)) {
-        outcome = Either.left(
-          invalid(
-            `strategies.${key}`,
-            (input as any)[key],
-            `"${key}" is not a category (${categories.join(", ")}), got ${show((input as any)[key])}`
-          )
-        )
-        break
-      }
-      const decoded = decodeUnknown(input[key], `strategies.${key}`)
-      if (Either.isLeft(decoded)) {
-        outcome = Either.left(decoded.left)
-        break
-      }
-      result[key] = decoded.right
-    }
-  } catch {
-    // a table that throws when read (a Proxy, a throwing getter) is invalid, not an exception
-    outcome = Either.left(invalid("strategies", input, `must be a readable table, got ${show(input)}`))
-  }
-  if (freeze(input)) decodedTables.set(input, outcome)
-  return outcome
-}
+export const decodeTable: (input: StrategyTableInput) => Either.Either<Partial<StrategyTable>, InvalidPolicyError> =
+  internal.decodeTable
 
 /**
  * Validates `overrides` and lays them over `base`, category by category.
@@ -365,11 +233,7 @@ export const decodeTable = (input: StrategyTableInput): Either.Either<Partial<St
 export const merge: {
   (overrides: StrategyTableInput): (base: StrategyTable) => Either.Either<StrategyTable, InvalidPolicyError>
   (base: StrategyTable, overrides: StrategyTableInput): Either.Either<StrategyTable, InvalidPolicyError>
-} = dual(
-  2,
-  (base: StrategyTable, overrides: StrategyTableInput): Either.Either<StrategyTable, InvalidPolicyError> =>
-    Either.map(decodeTable(overrides), (decoded) => ({ ...base, ...decoded }))
-)
+} = internal.merge
 
 /**
  * A table with every policy's delays multiplied by `factor` (see `RetryPolicy.scale`): with
@@ -390,13 +254,7 @@ export const merge: {
 export const scale: {
   (factor: number): <T extends Partial<StrategyTable>>(table: T) => T
   <T extends Partial<StrategyTable>>(table: T, factor: number): T
-} = dual(
-  2,
-  <T extends Partial<StrategyTable>>(table: T, factor: number): T =>
-    Object.fromEntries(
-      Object.entries(table).map(([category, policy]) => [category, scalePolicy(policy!, factor)])
-    ) as T
-)
+} = internal.scale
 
 /**
  * Lays `table` over {@link defaults} for every run under the layer (the {@link Strategies} tag). An
@@ -416,8 +274,7 @@ export const scale: {
  * @since 0.2.0
  * @category layers
  */
-export const layer = (table: StrategyTableInput): Layer.Layer<Strategies, InvalidPolicyError> =>
-  Layer.effect(Strategies, merge(defaults, table))
+export const layer: (table: StrategyTableInput) => Layer.Layer<Strategies, InvalidPolicyError> = internal.layer
 
 /**
  * The strategy table `withIntelligentRetry` uses, as a `Context.Reference`. Its default is
@@ -437,18 +294,13 @@ export const layer = (table: StrategyTableInput): Layer.Layer<Strategies, Invali
  * @since 0.1.0
  * @category tags
  */
-export class Strategies extends Context.Reference<Strategies>()("@intelligent-retry/core/RetryStrategies", {
-  defaultValue: (): StrategyTable => defaults
-}) {
-  /**
-   * The same function as the module's {@link layer}, kept for the deprecated root alias
-   * `RetryStrategies.layer`.
-   *
-   * @deprecated Use `Strategies.layer`.
-   * @since 0.1.0
-   */
-  static readonly layer: typeof layer = layer
-}
+export const Strategies: typeof internal.StrategiesTag = internal.StrategiesTag
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export type Strategies = internal.StrategiesTag
 
 /**
  * Compiles a table to a `Schedule` over errors for plain `Effect.retry`: each error is classified,
@@ -474,7 +326,7 @@ export class Strategies extends Context.Reference<Strategies>()("@intelligent-re
  * @since 0.1.0
  * @category constructors
  */
-export const toSchedule = (
+export const toSchedule: (
   table: StrategyTable,
   options?: ClassifierOptions & {
     readonly maxAttempts?: number | undefined
@@ -482,12 +334,4 @@ export const toSchedule = (
     readonly retryable?: ((error: any) => boolean) | undefined
     readonly budgetKey?: string | undefined
   }
-): Schedule.Schedule<Duration.Duration, unknown> => {
-  const maxElapsed = options?.maxElapsed === undefined
-    ? undefined
-    : Either.getOrThrowWith(decodeDuration("maxElapsed", options.maxElapsed), (e) => e)
-  return plan.tableSchedule(table, {
-    ...options,
-    maxElapsed: maxElapsed === undefined ? undefined : Duration.toMillis(maxElapsed)
-  })
-}
+) => Schedule.Schedule<Duration.Duration, unknown> = internal.toSchedule

@@ -108,6 +108,47 @@ describe("RetryCooldown", () => {
       expect(retries).toEqual([1000])
     }))
 
+  it.effect("a hold counts against maxElapsed: a retry it would push past the cap stops the run, at once", () =>
+    Effect.gen(function*() {
+      const slow = scripted([new NetworkError({ message: "reset" }), new NetworkError({ message: "reset" })])
+      const outcomes: Array<[string, number]> = []
+      yield* Effect.gen(function*() {
+        const b = yield* Effect.fork(Effect.exit(slow.effect.pipe(withIntelligentRetry({
+          task: "capped",
+          strategies: fixedNetwork(1000),
+          maxElapsed: "5 seconds",
+          onFailure: (info) => Effect.map(Clock.currentTimeMillis, (now) => outcomes.push([info.outcome, now]))
+        }))))
+        yield* TestClock.adjust("500 millis")
+        // another run's 429 at 500 holds the key until 10,500: the retry due at 1,000 would wait to
+        // 10,500, past the 5 s cap counted from the first failure at 0
+        yield* holdKey("capped", 10)
+        yield* TestClock.adjust("1 minute")
+        const exit = yield* Fiber.join(b)
+        expect(Exit.isFailure(exit)).toBe(true)
+      }).pipe(Effect.provide(RetryCooldown.layer))
+      expect(slow.times).toEqual([0])
+      expect(outcomes).toEqual([["stopped_by_cap", 1000]])
+    }))
+
+  it.effect("a hold longer than the wait ceiling (from outside the process) holds nothing", () =>
+    Effect.gen(function*() {
+      // a registry fed by a hostile or misconfigured peer: the key held for 30 days
+      const foreign = RetryCooldown.make({ optIn: true })
+      const now = yield* Clock.currentTimeMillis
+      const clock = yield* Effect.clock
+      foreign.unsafeHold("far", now + 30 * 86_400_000, now, clock)
+      const run = scripted([new NetworkError({ message: "reset" })])
+      const fiber = yield* Effect.fork(run.effect.pipe(
+        withIntelligentRetry({ task: "far", strategies: fixedNetwork(1000) }),
+        Effect.provideService(RetryCooldown.RetryCooldown, foreign)
+      ))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(fiber)).toBe("ok")
+      // neither the first attempt nor the retry waited for it
+      expect(run.times.map((t) => t - now)).toEqual([0, 1000])
+    }))
+
   it.effect("a run's own hint never holds it longer than its policy: an isolated run waits exactly as without", () =>
     Effect.gen(function*() {
       const timesWith = (layer: boolean) =>

@@ -8,8 +8,8 @@
  *   (`TIME`), clamps the balance to [0, maxTokens] and sets an expiry.
  * - The happy path never waits on Redis: successes are deposited in batches every 100 ms off the
  *   hot path. A failed attempt consults Redis under `timeout` (default 100 ms).
- * - A server hint seen by any process holds the first attempts of every process's runs for the same
- *   key until it expires (published on a channel; each process keeps a local copy).
+ * - A server hint seen by any process holds the attempts of every process's runs for the same key
+ *   until it expires (published on a channel; each process keeps a local copy).
  * - Circuit breakers (`withCircuitBreaker`) are shared too: one process's open breaker sheds every
  *   process's runs, and one run of the fleet probes after a break (see `RedisCircuitBreaker`).
  * - Redis down, slow or failing: decisions fall back to a local budget with the same configuration

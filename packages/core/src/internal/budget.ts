@@ -2,15 +2,17 @@
  * Token buckets in the style of gRPC A6 retry throttling, with a cost per category and per signal
  * (contention is cheap, overload is not), and the process-wide default budget.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ErrorCategory } from "../ErrorCategory.js"
-import { categories, ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
 import type * as RetryBudget from "../RetryBudget.js"
 import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService, RetryBudgetSettings } from "../RetryBudget.js"
+import { categories, ErrorCategory as Category, isErrorCategory } from "./errorCategory.js"
 import { statusOf } from "./http.js"
 import { OVERFLOW_LABEL } from "./metrics.js"
 import { show } from "./policy.js"
@@ -257,3 +259,12 @@ export const makeDefault = (settings: Settings = defaultSettings): RetryBudgetSe
     balance: (key) => Effect.clockWith((clock) => forClock(clock).balance(key))
   }
 }
+
+/**
+ * The tag behind `RetryBudget.RetryBudget`, kept in the declarations: the public one refers to it.
+ *
+ * @since 0.1.0
+ */
+export class RetryBudgetTag extends Context.Reference<RetryBudgetTag>()("@intelligent-retry/core/RetryBudget", {
+  defaultValue: (): RetryBudgetService | undefined => makeDefault()
+}) {}

@@ -3,7 +3,8 @@
  * combinator. The state machine is synchronous, so admission and the claim of the one probe are
  * atomic in a single JavaScript turn, however many fibers run.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -27,14 +28,14 @@ import type {
   Transition
 } from "../CircuitBreaker.js"
 import type * as CircuitBreaker from "../CircuitBreaker.js"
-import { Classifier } from "../Classifier.js"
-import { ErrorCategory } from "../ErrorCategory.js"
-import { CircuitOpenError, isRetryHandoff } from "../RetryErrors.js"
-import { RetryOutcome } from "../RetryOutcome.js"
-import { RetryStats } from "../RetryStats.js"
+import { ClassifierTag as Classifier } from "./classifier.js"
 import { classifyWith } from "./classifier.js"
+import { ErrorCategory } from "./errorCategory.js"
+import { CircuitOpenError, isRetryHandoff } from "./errors.js"
 import { OVERFLOW_LABEL, PREFIX } from "./metrics.js"
 import { show } from "./policy.js"
+import { RetryOutcome } from "./retryOutcome.js"
+import { RetryStatsTag as RetryStats } from "./stats/store.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { durationMillis, invalid, unknownOption } from "./validate.js"
 

@@ -1,17 +1,23 @@
 /**
  * The built-in classification rules. Total: never throws, bounded work on any input.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { ClassifierOptions } from "../Classifier.js"
-import { ErrorCategory, isErrorCategory } from "../ErrorCategory.js"
-import { CircuitOpenTypeId, TypeId } from "../RetryErrors.js"
+import { ErrorCategory, isErrorCategory } from "./errorCategory.js"
+import { CircuitOpenTypeId, TypeId } from "./errors.js"
 import { headersOf, hintFromHeaders, isHintStatus, reasonTable, statusCategory, statusOf } from "./http.js"
+import { show } from "./policy.js"
 import { call, get, getString, isObjectLike } from "./safe.js"
+import { fail, type InvalidPolicyError } from "./validate.js"
 
 /** How many links of a `cause` chain are examined; the chain may be cyclic or 10,000 deep. @internal */
 export const MAX_CAUSE_DEPTH = 8
@@ -282,4 +288,40 @@ export const classifyWith = (error: unknown, options: ClassifierOptions | undefi
     if (isErrorCategory(category)) return category
   }
   return call(() => builtin(error)) ?? options?.fallback ?? ErrorCategory.TEMPORARY_ERROR
+}
+
+// -----------------------------------------------------------------------------
+// the service
+// -----------------------------------------------------------------------------
+
+const validateOptions = (options: ClassifierOptions): Either.Either<ClassifierOptions, InvalidPolicyError> =>
+  options.fallback !== undefined && !isErrorCategory(options.fallback)
+    ? fail("fallback", options.fallback, `must be one of the six error categories, got ${show(options.fallback)}`)
+    : Either.right(options)
+
+/**
+ * Installs a classifier (`Classifier.layer`), kept in the declarations: the tag's static alias
+ * refers to it.
+ *
+ * @since 0.2.0
+ */
+export const layer = (options: ClassifierOptions): Layer.Layer<ClassifierTag, InvalidPolicyError> =>
+  Layer.effect(ClassifierTag, validateOptions(options))
+
+/**
+ * The tag behind `Classifier.Classifier`, kept in the declarations: the public one refers to it.
+ *
+ * @since 0.1.0
+ */
+export class ClassifierTag extends Context.Reference<ClassifierTag>()("@intelligent-retry/core/Classifier", {
+  defaultValue: (): ClassifierOptions => ({})
+}) {
+  /**
+   * The same function as `Classifier.layer`, kept for the deprecated root alias
+   * `RetryClassifier.layer`.
+   *
+   * @deprecated Use `Classifier.layer`.
+   * @since 0.1.0
+   */
+  static readonly layer: typeof layer = layer
 }

@@ -3,11 +3,13 @@
  * every value, and resolving them into run-wide settings and a strategy table. Everything here
  * runs once, when a configuration layer is built.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -16,12 +18,13 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { ErrorCategory } from "../ErrorCategory.js"
-import { categories } from "../ErrorCategory.js"
-import { RetryDecision } from "../RetryDecision.js"
+import type { Settings as RetryConfigSettings } from "../RetryConfig.js"
 import type { RetryPolicy } from "../RetryPolicy.js"
 import type { PresetName, StrategyTable } from "../Strategies.js"
-import { defaults, immediate, noRetry, presets, progressive } from "../Strategies.js"
+import { categories } from "./errorCategory.js"
 import { show } from "./policy.js"
+import { RetryDecision } from "./retryDecision.js"
+import { defaults, immediate, noRetry, presets, progressive } from "./strategies.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { invalid } from "./validate.js"
 
@@ -508,3 +511,12 @@ const noVariables: VariableValues = {
  */
 export const currentTable = (current: StrategyTable): StrategyTable =>
   current === defaults ? fromEnvironment().strategies : current
+
+/**
+ * The tag behind `RetryConfig.RetryConfig`, kept in the declarations: the public one refers to it.
+ *
+ * @since 0.1.0
+ */
+export class RetryConfigTag extends Context.Reference<RetryConfigTag>()("@intelligent-retry/core/RetryConfig", {
+  defaultValue: (): RetryConfigSettings => fromEnvironment().settings
+}) {}

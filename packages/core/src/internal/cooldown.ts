@@ -2,9 +2,11 @@
  * Shared cool-downs: when a run learns from a server hint that key K will not serve before some
  * time, the runs of K that opt in hold their attempts until then.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
 import type * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import type * as RetryCooldown from "../RetryCooldown.js"
 import type { RetryCooldownService } from "../RetryCooldown.js"
 
@@ -92,3 +94,12 @@ export const makeDefault = (): RetryCooldownService => {
     return holds
   })
 }
+
+/**
+ * The tag behind `RetryCooldown.RetryCooldown`, kept in the declarations: the public one refers to it.
+ *
+ * @since 0.1.0
+ */
+export class RetryCooldownTag extends Context.Reference<RetryCooldownTag>()("@intelligent-retry/core/RetryCooldown", {
+  defaultValue: (): RetryCooldownService => makeDefault()
+}) {}

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { ErrorCategory } from "../ErrorCategory.js"
+import { ErrorCategory } from "./errorCategory.js"
 import { call, get, getNumber, isObjectLike } from "./safe.js"
 
 const N = ErrorCategory.NETWORK_ERROR

@@ -19,32 +19,32 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Tracer from "effect/Tracer"
 import type { ClassifierOptions, ClassifyFn } from "../Classifier.js"
-import { Classifier } from "../Classifier.js"
 import type { ErrorCategory } from "../ErrorCategory.js"
-import { ErrorCategory as Category, isErrorCategory } from "../ErrorCategory.js"
 import type { FailureInfo, IntelligentRetryOptions, RetryInfo, StrategyChoice } from "../IntelligentRetry.js"
 import type { RetryBudgetService } from "../RetryBudget.js"
-import { RetryBudget } from "../RetryBudget.js"
-import { RetryConfig } from "../RetryConfig.js"
 import type { RetryCooldownService } from "../RetryCooldown.js"
-import { RetryCooldown } from "../RetryCooldown.js"
-import { RetryHandoff } from "../RetryErrors.js"
 import type { FailureOutcome } from "../RetryOutcome.js"
-import { RetryOutcome } from "../RetryOutcome.js"
 import type { RetryPolicy } from "../RetryPolicy.js"
 import type { RetryState } from "../RetryState.js"
 import type { RetryStatsService } from "../RetryStats.js"
-import { RetryStats } from "../RetryStats.js"
 import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
-import { decodeTable, defaults, merge, Strategies } from "../Strategies.js"
+import { RetryBudgetTag as RetryBudget } from "./budget.js"
+import { ClassifierTag as Classifier } from "./classifier.js"
 import { classifyWith, hintMillis } from "./classifier.js"
+import { RetryConfigTag as RetryConfig } from "./config.js"
 import { currentTable, fromEnvironment } from "./config.js"
+import { RetryCooldownTag as RetryCooldown } from "./cooldown.js"
+import { ErrorCategory as Category, isErrorCategory } from "./errorCategory.js"
+import { RetryHandoff } from "./errors.js"
 import type { Plan, RunState } from "./plan.js"
 import { decide, initial } from "./plan.js"
 import { DEFAULT_MAX_WAIT, show, WAIT_LIMIT } from "./policy.js"
 import { safeCause } from "./redact.js"
+import { RetryOutcome } from "./retryOutcome.js"
 import { fromRun, initial as initialState, toRun } from "./retryState.js"
 import { call, get } from "./safe.js"
+import { RetryStatsTag as RetryStats } from "./stats/store.js"
+import { decodeTable, defaults, merge, StrategiesTag as Strategies } from "./strategies.js"
 import type { InvalidPolicyError } from "./validate.js"
 import { decodeDuration, invalid, unknownOption } from "./validate.js"
 
@@ -397,8 +397,14 @@ class Run<A, E, R> {
   next(category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
     if (!this.held) return this.attempt
     return Effect.suspend(() => {
-      const wait = holdFor(this.cooldown, this.compiled.budgetKey, this.clock)
-      return wait > 0 ? this.pause(wait, category, error) : this.attempt
+      const wait = holdFor(this.cooldown, this.compiled.budgetKey, this.clock, this.plan.maxWait ?? DEFAULT_MAX_WAIT)
+      if (wait === 0) return this.attempt
+      // a hold counts against `maxElapsed` like any wait: the run stops rather than outlive its cap
+      const { maxElapsed } = this.plan
+      if (maxElapsed !== undefined && this.clock.unsafeCurrentTimeMillis() - this.state.start + wait > maxElapsed) {
+        return this.stop(RetryOutcome.STOPPED_BY_CAP, category, error)
+      }
+      return this.pause(wait, category, error)
     })
   }
 
@@ -649,7 +655,9 @@ const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): E
     const registry = Context.get(fiber.currentContext, RetryCooldown)
     if (!compiled.cooldown && !registry.optIn) return run
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-    const wait = holdFor(registry, compiled.budgetKey, clock)
+    const ceiling = waitCeiling(Context.get(fiber.currentContext, RetryConfig).maxWait)
+    if (Either.isLeft(ceiling)) return Effect.die(ceiling.left)
+    const wait = holdFor(registry, compiled.budgetKey, clock, ceiling.right)
     if (wait <= 0) return run
     // after the wait, look again: another run may have extended the hold meanwhile
     return pauseThen(
@@ -662,11 +670,15 @@ const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): E
   return held
 }
 
-/** Milliseconds until the hold on `key` ends (0 for none); a registry that throws holds nothing. */
-const holdFor = (registry: RetryCooldownService, key: string, clock: Clock.Clock): number => {
+/**
+ * Milliseconds until the hold on `key` ends (0 for none). A registry that throws holds nothing, and
+ * so does a hold longer than the run's wait ceiling: it came from outside the process (a Redis
+ * channel, a registry of the user's), and the run would not have waited for such a hint either.
+ */
+const holdFor = (registry: RetryCooldownService, key: string, clock: Clock.Clock, ceiling: number): number => {
   const now = clock.unsafeCurrentTimeMillis()
   const until = call(() => registry.unsafeUntil(key, now, clock))
-  return typeof until === "number" && until > now ? Math.min(until - now, WAIT_LIMIT - 1) : 0
+  return typeof until === "number" && until > now && until - now <= ceiling ? Math.ceil(until - now) : 0
 }
 
 /**

@@ -8,8 +8,8 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricKey from "effect/MetricKey"
 import * as MetricLabel from "effect/MetricLabel"
-import { categories, type ErrorCategory } from "../ErrorCategory.js"
-import { outcomes, type RetryOutcome } from "../RetryOutcome.js"
+import { categories, type ErrorCategory } from "./errorCategory.js"
+import { outcomes, type RetryOutcome } from "./retryOutcome.js"
 
 /** @internal */
 export const PREFIX = "intelligent_retry_"

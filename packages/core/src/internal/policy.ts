@@ -7,9 +7,9 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { decisions, RetryDecision } from "../RetryDecision.js"
 import type { RetryPolicy as Policy } from "../RetryPolicy.js"
 import { redact } from "./redact.js"
+import { decisions, RetryDecision } from "./retryDecision.js"
 import { get } from "./safe.js"
 
 /**

@@ -5,7 +5,7 @@
  * @internal
  */
 import * as Schema from "effect/Schema"
-import { categories } from "../ErrorCategory.js"
+import { categories } from "./errorCategory.js"
 
 /**
  * The version written by this library. A state of another version is rejected.

@@ -8,7 +8,7 @@
  *   Failures consult Redis under the timeout; successes are counted locally and deposited in
  *   batches by a background fiber, so the happy path never waits on Redis.
  * - Cool-downs: a hint is published on `<prefix>cooldown`; every process under the layer keeps a
- *   local registry up to date from the channel, so a run's first attempt reads memory only.
+ *   local registry up to date from the channel, so a held attempt reads memory only.
  * - Redis down or slow: decisions are taken by a local budget with the same settings (logged once,
  *   counted); deposits that cannot be written are dropped and counted; cool-downs stay local.
  *

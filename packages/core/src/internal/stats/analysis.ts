@@ -5,7 +5,6 @@
  *
  * @internal
  */
-import { outcomes } from "../../RetryOutcome.js"
 import type {
   CategoryCounters,
   ErrorAnalysis,
@@ -14,6 +13,7 @@ import type {
   TaskStatistics,
   TimeWindow
 } from "../../RetryStats.js"
+import { outcomes } from "../retryOutcome.js"
 import {
   C,
   columnIndex,

@@ -4,9 +4,9 @@
  *
  * @internal
  */
-import { categories, type ErrorCategory } from "../../ErrorCategory.js"
-import { outcomes, type RetryOutcome } from "../../RetryOutcome.js"
 import type { TaskStatistics } from "../../RetryStats.js"
+import { categories, type ErrorCategory } from "../errorCategory.js"
+import { outcomes, type RetryOutcome } from "../retryOutcome.js"
 
 /** Number of categories. @internal */
 export const C = categories.length

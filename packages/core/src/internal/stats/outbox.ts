@@ -4,8 +4,8 @@
  *
  * @internal
  */
-import { outcomes } from "../../RetryOutcome.js"
 import type { DeliveryStatus, ErrorSample, MinuteAggregate, SinkBatch } from "../../RetryStats.js"
+import { outcomes } from "../retryOutcome.js"
 import type { Bucket } from "./bucket.js"
 import { C, columnName, COLUMNS, F_OUTCOMES, F_RECOVERED_ONE, F_RETRIES, F_WAIT, STRIDE } from "./layout.js"
 

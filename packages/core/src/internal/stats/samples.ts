@@ -4,8 +4,8 @@
  *
  * @internal
  */
-import { categories } from "../../ErrorCategory.js"
 import type { ErrorSample } from "../../RetryStats.js"
+import { categories } from "../errorCategory.js"
 import { safeMessage, safeTag } from "../redact.js"
 
 /** @internal */

@@ -17,8 +17,10 @@
  * opens the next bucket, the delivery fiber's tick at the boundary), otherwise in the bucket of
  * the fold's time.
  *
- * @internal
+ * Internal, not exported from the package. This header carries no internal tag: on the first import
+ * it would strip that import from the declarations, which the service tag kept here needs.
  */
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -595,6 +597,16 @@ export const unsafeMake = (options?: StoreOptions): MemoryStore =>
  */
 export const globalStore = (): MemoryStore =>
   globalValue(Symbol.for("@intelligent-retry/core/RetryStats/globalStore"), () => unsafeMake())
+
+/**
+ * The tag behind `RetryStats.RetryStats`, kept in the declarations: the public one refers to it.
+ * Its default is the process-wide store.
+ *
+ * @since 0.1.0
+ */
+export class RetryStatsTag extends Context.Reference<RetryStatsTag>()("@intelligent-retry/core/RetryStats", {
+  defaultValue: (): RetryStatsService => globalStore()
+}) {}
 
 // -----------------------------------------------------------------------------
 // no-op store
