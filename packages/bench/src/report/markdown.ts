@@ -146,8 +146,9 @@ const runtimeSection = (r: RuntimeFile, charts: Map<string, string>): string => 
     out.push(
       "The combinator takes one run-loop step before the first attempt (`Effect.withFiberRuntime`): it must " +
         "read the fiber's context then, to know whether the run opted in to cool-downs (a `RetryCooldown` " +
-        "layer or `RedisRetry.layer` in the context opts in every run under it) and must wait before sending " +
-        `its first attempt. That step alone, around the same bare \`matchEffect\`, costs ` +
+        "layer or `RedisRetry.layer` in the context opts in every run under it), since a run that opted in " +
+        `waits out a cool-down before sending its first attempt. That step alone, around the same bare ` +
+        `\`matchEffect\`, costs ` +
         `${times(step.ratio!)} (${signedNs(step.addedNs!)}); the happy path is ` +
         `${times(c["happyOn/stepped"].ratio!)} of it (${signedNs(c["happyOn/stepped"].addedNs!)}: reading the ` +
         "services, counting the success, the budget's deposit)."
