@@ -99,10 +99,10 @@ export type RetryCooldown = internal.RetryCooldownTag
 export const layer: Layer.Layer<RetryCooldown> = Layer.sync(RetryCooldown, () => internal.make(true))
 
 /**
- * A fresh in-process registry, for a store of your own or to share between layers.
+ * A fresh in-process registry, for a store of your own or to share between layers. Throws an
+ * `InvalidPolicyError` naming the field and the value unless `options` is `{ optIn: boolean }`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: { readonly optIn: boolean } = { optIn: true }): RetryCooldownService =>
-  internal.make(options.optIn)
+export const make: (options?: { readonly optIn: boolean }) => RetryCooldownService = internal.makeWith

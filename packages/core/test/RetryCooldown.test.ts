@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   IntelligentRetry,
+  InvalidPolicyError,
   NetworkError,
   RateLimitError,
   RetryCooldown,
@@ -48,6 +49,13 @@ const runOf = (key: string, times: Array<number>, failFirst: boolean, options: {
 }
 
 describe("RetryCooldown", () => {
+  it("make checks its options: an InvalidPolicyError naming the field and the value", () => {
+    expect(() => RetryCooldown.make({ optIn: "yes" as any })).toThrow(`Invalid optIn: must be a boolean, got "yes"`)
+    expect(() => RetryCooldown.make(null as any)).toThrow(InvalidPolicyError)
+    expect(() => RetryCooldown.make({ optIn: true, maxKeys: 3 } as any)).toThrow(/^Invalid options.maxKeys: /)
+    expect(RetryCooldown.make({ optIn: false })).toBeDefined()
+  })
+
   it.effect("under the layer, a 2 s hint seen by one run holds the first attempts of the key's other runs", () =>
     Effect.gen(function*() {
       const first: Array<number> = []

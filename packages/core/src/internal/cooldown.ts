@@ -9,6 +9,8 @@ import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import type * as RetryCooldown from "../RetryCooldown.js"
 import type { RetryCooldownService } from "../RetryCooldown.js"
+import { show } from "./policy.js"
+import { invalid, unknownOption } from "./validate.js"
 
 /** @internal */
 export const TypeId: RetryCooldown.TypeId = Symbol.for("@intelligent-retry/core/RetryCooldown") as RetryCooldown.TypeId
@@ -65,6 +67,26 @@ const service = (optIn: boolean, holdsFor: (clock: Clock.Clock) => Holds): Retry
 })
 
 /** A registry of its own, whatever the clock. @internal */
+const optionKeys: ReadonlySet<string> = new Set(["optIn"])
+
+/**
+ * `RetryCooldown.make`: the options checked (a plain value is returned, so a bad one throws the
+ * `InvalidPolicyError`), then {@link make}.
+ *
+ * @internal
+ */
+export const makeWith = (options: { readonly optIn: boolean } = { optIn: true }): RetryCooldownService => {
+  if (typeof options !== "object" || options === null) {
+    throw invalid("options", options, `must be an object with \`optIn\`, got ${show(options)}`)
+  }
+  const unknown = unknownOption(options, optionKeys, "RetryCooldown.make")
+  if (unknown !== undefined) throw unknown
+  if (typeof options.optIn !== "boolean") {
+    throw invalid("optIn", options.optIn, `must be a boolean, got ${show(options.optIn)}`)
+  }
+  return make(options.optIn)
+}
+
 export const make = (optIn: boolean, maxKeys: number = MAX_KEYS): RetryCooldownService => {
   const holds = new Holds(maxKeys)
   return service(optIn, () => holds)
