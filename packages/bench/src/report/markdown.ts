@@ -141,6 +141,20 @@ const runtimeSection = (r: RuntimeFile, charts: Map<string, string>): string => 
     ])
   )
   out.push("")
+  const step = c["stepped/matchEffect"]
+  if (step !== undefined) {
+    out.push(
+      "The combinator takes one run-loop step before the first attempt (`Effect.withFiberRuntime`): it must " +
+        "read the fiber's context then, to know whether the run opted in to cool-downs (a `RetryCooldown` " +
+        "layer or `RedisRetry.layer` in the context opts in every run under it), since a run that opted in " +
+        `waits out a cool-down before sending its first attempt. That step alone, around the same bare ` +
+        `\`matchEffect\`, costs ` +
+        `${times(step.ratio!)} (${signedNs(step.addedNs!)}); the happy path is ` +
+        `${times(c["happyOn/stepped"].ratio!)} of it (${signedNs(c["happyOn/stepped"].addedNs!)}: reading the ` +
+        "services, counting the success, the budget's deposit)."
+    )
+    out.push("")
+  }
   out.push(
     "Everything runs compiled by `tsc`: `pnpm bench` builds `@intelligent-retry/core` and this package with " +
       "their build settings and runs the JavaScript with `node`, as users run it (a source transform such as " +
@@ -270,6 +284,7 @@ const runtimeSection = (r: RuntimeFile, charts: Map<string, string>): string => 
 const shortLabel: Record<string, string> = {
   floor: "floor: Effect.sync(() => 1)",
   matchEffect: "bare matchEffect around the floor",
+  stepped: "withFiberRuntime step + matchEffect",
   happyOn: "withIntelligentRetry, stats on",
   floorRtOn: "floor, runtime with default store",
   happyRtOn: "withIntelligentRetry, same runtime",

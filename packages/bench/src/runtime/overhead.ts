@@ -70,6 +70,9 @@ export const effectCases = (): Array<Case> => {
   const floorProvided = Effect.provideService(floor, RetryStats.RetryStats, noopStore)
   const retry3 = Effect.retry(floor, Schedule.recurs(3))
   const matched = Effect.matchEffect(floor, { onFailure: Effect.fail, onSuccess: Effect.succeed })
+  // the same continuation after one run-loop step that reads the fiber (what reading the context
+  // before the first attempt costs at least)
+  const stepped = Effect.withFiberRuntime(() => matched)
   const failing = Effect.suspend(() => Effect.fail(error))
   const failIr = withIntelligentRetry(failing, { task: "bench-fail", strategies: immediate })
   const failRetry = Effect.retry(failing, Schedule.recurs(2))
@@ -81,6 +84,11 @@ export const effectCases = (): Array<Case> => {
       id: "matchEffect",
       label: "`Effect.matchEffect(floor, { onFailure: fail, onSuccess: succeed })`: one continuation, nothing else",
       fn: () => Effect.runSync(matched)
+    },
+    {
+      id: "stepped",
+      label: "`Effect.withFiberRuntime(() => matchEffect(…))`: one step that reads the fiber, then the continuation",
+      fn: () => Effect.runSync(stepped)
     },
     { id: "happyOn", label: "`withIntelligentRetry`, statistics on (default store)", fn: () => Effect.runSync(happy) },
     { id: "floorRtOn", label: "floor, in a runtime holding the default store", fn: () => on(floor) },
@@ -202,7 +210,9 @@ export interface OverheadResults {
   readonly comparisons: ReadonlyArray<Comparison>
 }
 
-export const effectOptions: HarnessOptions = { rounds: 7, time: 250, warmupTime: 100, batch: 100 }
+// many short rounds rather than a few long ones: on a shared machine the load changes within
+// seconds, and a ratio is only as good as the two cases' measurements are close in time
+export const effectOptions: HarnessOptions = { rounds: 21, time: 80, warmupTime: 20, batch: 100 }
 export const promiseOptions: HarnessOptions = { rounds: 7, time: 250, warmupTime: 100, batch: 50 }
 
 /** `a ÷ b` and `a − b`, within each round; with a goal, whether the median meets it. */
@@ -241,6 +251,18 @@ export const runOverhead = async (log: (line: string) => void = () => {}): Promi
       target: "≤ 1.05×",
       max: 1.05
     }),
+    compare(
+      "stepped/matchEffect",
+      "one `withFiberRuntime` step before the continuation ÷ a bare `matchEffect`",
+      e.stepped,
+      e.matchEffect
+    ),
+    compare(
+      "happyOn/stepped",
+      "happy path, statistics on ÷ that step and the continuation",
+      e.happyOn,
+      e.stepped
+    ),
     compare(
       "happyRtOff/floorRtOff",
       "happy path, statistics off ÷ floor (both in the no-op-store runtime)",

@@ -557,79 +557,86 @@ const compileOnce = (
 export const make = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> => {
   const resumed = compiled.handoff?.state
   if (resumed !== undefined && resumed.attempts > 0) return retrying(self, compiled, undefined, true)
-  const services = new HotServices(compiled)
-  const run = Effect.matchEffect(self, {
-    onFailure: (error) => retrying(self, compiled, error, false),
-    onSuccess: (a: A): Effect.Effect<A> => {
-      // the continuation runs inside the fiber's run loop: the current fiber is at hand
-      const fiber = Fiber.getCurrentFiber()
-      if (fiber._tag === "Some") services.succeeded(fiber.value)
-      return Effect.succeed(a)
-    }
-  })
-  let held: Effect.Effect<A, E, R> | undefined
-  // One step before the first attempt: the context read (all the run's services at once, cached
-  // while the fiber's context object is unchanged) and the cool-down check of a run that opted in.
+  const onFailure = (error: E) => retrying(self, compiled, error, false)
+  // The happy path of each context seen: the last one at hand, the others weakly held.
+  let lastContext: Context.Context<never> | undefined
+  let last: HappyPath<A, E, R> | undefined
+  let others: WeakMap<Context.Context<never>, HappyPath<A, E, R>> | undefined
+  // One step before the first attempt: it reads the fiber's context, to find the run's services
+  // (statistics store, budget, cool-down registry, read once per context object) and whether the
+  // run opted in to cool-downs, which it must check before sending its first attempt.
   return Effect.withFiberRuntime((fiber) => {
     const context = fiber.currentContext
-    if (context !== services.context) services.read(context)
-    return compiled.cooldown || services.cooldown.optIn ? (held ??= cooledDown(run, compiled)) : run
+    let happy = last
+    if (context !== lastContext || happy === undefined) {
+      others ??= new WeakMap()
+      happy = others.get(context)
+      if (happy === undefined) {
+        happy = new HappyPath(self, compiled, context, onFailure)
+        others.set(context, happy)
+      }
+      lastContext = context
+      last = happy
+    }
+    return compiled.cooldown || happy.cooldown.optIn ? happy.held() : happy.run
   })
 }
 
 /**
- * What the happy path of one applied combinator reads from its fiber, for the last context object
- * seen. A fiber's context object changes only when something is provided, so for the runs of one
- * program the lookups (a map each, and a `Context.Reference`'s default through a global cache)
- * happen once; the concurrent runs of another context read them again.
+ * A run's first attempt in one context: the services read from it once, and the `matchEffect` whose
+ * success branch uses them. The context object of a fiber changes only when something is provided,
+ * so the runs of one program share one of these; the runs of another context (a fiber that
+ * provides something) get their own, and interleaved runs never mix their services.
  */
-class HotServices {
-  context: Context.Context<never> | undefined = undefined
-  stats!: RetryStatsService
-  budget: RetryBudgetService | undefined
-  cooldown!: RetryCooldownService
-  /** The store whose success counter was resolved, and that counter (if it offers one). */
-  private counted: RetryStatsService | undefined = undefined
-  private count: (() => void) | undefined = undefined
-  private services: Context.Context<never> | undefined = undefined
-  private clock: Clock.Clock | undefined = undefined
+class HappyPath<A, E, R> {
+  readonly stats: RetryStatsService
+  readonly budget: RetryBudgetService | undefined
+  readonly cooldown: RetryCooldownService
+  readonly run: Effect.Effect<A, E, R>
+  private cooled: Effect.Effect<A, E, R> | undefined = undefined
+  /** The store's counter of the task's first-try successes; `null` until the first success. */
+  private count: (() => void) | undefined | null = null
 
-  constructor(readonly compiled: Compiled) {}
-
-  read(context: Context.Context<never>): void {
+  constructor(
+    self: Effect.Effect<A, E, R>,
+    readonly compiled: Compiled,
+    context: Context.Context<never>,
+    onFailure: (error: E) => Effect.Effect<A, E, R>
+  ) {
     this.stats = Context.get(context, RetryStats)
     this.budget = Context.get(context, RetryBudget)
     this.cooldown = Context.get(context, RetryCooldown)
-    this.context = context
+    this.run = Effect.matchEffect(self, {
+      onFailure,
+      onSuccess: (a: A): Effect.Effect<A> => {
+        this.succeeded()
+        return Effect.succeed(a)
+      }
+    })
+  }
+
+  /** The run of one that opted in to cool-downs. */
+  held(): Effect.Effect<A, E, R> {
+    return this.cooled ??= cooledDown(this.run, this.compiled)
   }
 
   /**
-   * A first-try success: the store counts it (a counter resolved once per store: no clock) and the
-   * budget gets its deposit.
+   * A first-try success, synchronously inside the continuation: the store counts it (a counter
+   * resolved on the first success: one increment, no clock) and the budget gets its deposit.
    */
-  succeeded(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
-    const context = fiber.currentContext
-    if (context !== this.context) this.read(context)
+  succeeded(): void {
     const stats = this.stats
     if (stats.enabled) {
-      if (stats !== this.counted) {
-        this.counted = stats
-        this.count = stats.unsafeSuccessCounter?.(this.compiled.task)
-      }
-      if (this.count !== undefined) this.count()
+      let count = this.count
+      if (count === null) count = this.count = stats.unsafeSuccessCounter?.(this.compiled.task)
+      if (count !== undefined) count()
       else {
-        const services = fiber.currentDefaultServices
-        if (services !== this.services) {
-          this.clock = Context.get(services, Clock.Clock)
-          this.services = services
+        // a store without the counter gets the success with the time of the run's clock
+        const fiber = Fiber.getCurrentFiber()
+        if (fiber._tag === "Some") {
+          const now = Context.get(fiber.value.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
+          stats.unsafeRecordOutcome(this.compiled.task, RetryOutcome.SUCCEEDED_FIRST_TRY, undefined, 0, now)
         }
-        stats.unsafeRecordOutcome(
-          this.compiled.task,
-          RetryOutcome.SUCCEEDED_FIRST_TRY,
-          undefined,
-          0,
-          this.clock!.unsafeCurrentTimeMillis()
-        )
       }
     }
     this.budget?.unsafeOnSuccess(this.compiled.budgetKey)
