@@ -152,7 +152,7 @@ export interface AlertSinkService {
 
 /**
  * The alert sink, as a `Context.Reference`. Its default logs each alert as a warning with
- * Effect's logger; provide your own with {@link RetryMonitor.AlertSink.layer}.
+ * Effect's logger; provide your own with `RetryMonitor.AlertSink.layer`.
  *
  * @since 0.1.0
  * @category tags
