@@ -351,7 +351,7 @@ const ADMIT: Effect.Effect<Admission> = Effect.succeed(ADMITTED)
 
 /**
  * What an in-process store carries for the combinator: its circuits per clock, so that a key's
- * circuit is resolved once per context, clock and key, not on every run. The store's own
+ * circuit is resolved once per store, clock and key, not on every run. The store's own
  * `unsafeAcquire` and `unsafeRelease` come with it: a service built from another's members (a
  * spread that replaces them) is not taken for the store.
  */
@@ -624,7 +624,7 @@ class Guard<A, E, R> {
       const services = fiber.currentDefaultServices
       let path = this.path
       if (services !== this.services || path === undefined) path = this.pathOf(inProcess, services)
-      // the one per-key read: a closed breaker runs the continuation built once for this context and clock
+      // the one per-key read: a closed breaker runs the continuation built once for this store and clock
       const circuit = path.circuit()
       if (circuit.state === CLOSED) return path.run
       return admitted(
@@ -669,7 +669,7 @@ class Guard<A, E, R> {
 }
 
 /**
- * The closed breaker of one key, in one context, under one clock (an in-process store keeps
+ * The closed breaker of one key, in one store, under one clock (an in-process store keeps
  * breakers per clock): the key's circuit, resolved once and again only when its store forgot a
  * key, and the continuation that settles a run synchronously. No finalizer: an interrupted run
  * changes nothing while closed.
