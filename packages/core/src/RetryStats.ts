@@ -33,8 +33,6 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import { dual, identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
@@ -42,12 +40,9 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ErrorCategory } from "./ErrorCategory.js"
 import * as internalMetrics from "./internal/metrics.js"
-import * as analysis from "./internal/stats/analysis.js"
-import * as delivery from "./internal/stats/delivery.js"
-import { emptyRow } from "./internal/stats/layout.js"
 import { scrubTaskName } from "./internal/stats/names.js"
-import * as options_ from "./internal/stats/options.js"
 import * as rules from "./internal/stats/rules.js"
+import * as service from "./internal/stats/service.js"
 import * as internalSnapshot from "./internal/stats/snapshot.js"
 import * as internal from "./internal/stats/store.js"
 import type { RetryOutcome } from "./RetryOutcome.js"
@@ -619,8 +614,7 @@ export const unsafeMake = (options?: StoreOptions): RetryStatsService => interna
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: StoreOptions): Effect.Effect<RetryStatsService, InvalidPolicyError> =>
-  Effect.map(options_.resolveOptions(options), (resolved) => new internal.MemoryStore(resolved))
+export const make: (options?: StoreOptions) => Effect.Effect<RetryStatsService, InvalidPolicyError> = service.make
 
 /**
  * Creates an empty memory store whose closed buckets and samples flow to `sink`, with its delivery
@@ -638,31 +632,10 @@ export const make = (options?: StoreOptions): Effect.Effect<RetryStatsService, I
  * @since 0.2.0
  * @category constructors
  */
-export const makeWithSink = (
+export const makeWithSink: (
   sink: RetryStatsSink,
   options?: StoreOptions & DeliveryOptions
-): Effect.Effect<RetryStatsService, InvalidPolicyError, Scope.Scope> =>
-  Effect.flatMap(
-    Either.all([
-      options_.resolveOptions(storeOptionsOf(options), "RetryStats.makeWithSink", sinkOptionKeys),
-      delivery.resolveDelivery(deliveryOptionsOf(options))
-    ]),
-    ([resolved, deliveryOptions]) => delivery.makeWithSink(resolved, sink, deliveryOptions)
-  )
-
-const sinkOptionKeys: ReadonlySet<string> = new Set([...options_.storeOptionKeys, ...delivery.deliveryOptionKeys])
-
-const storeOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): StoreOptions | undefined => {
-  if (o === undefined || typeof o !== "object" || o === null) return o
-  const { batchSize: _b, maxPending: _m, retryBase: _r, retryMax: _x, writeTimeout: _w, ...rest } = o
-  return rest
-}
-
-const deliveryOptionsOf = (o: (StoreOptions & DeliveryOptions) | undefined): DeliveryOptions | undefined => {
-  if (o === undefined || typeof o !== "object" || o === null) return undefined
-  const { batchSize, maxPending, retryBase, retryMax, writeTimeout } = o
-  return { batchSize, maxPending, retryBase, retryMax, writeTimeout }
-}
+) => Effect.Effect<RetryStatsService, InvalidPolicyError, Scope.Scope> = service.makeWithSink
 
 /**
  * A store that records nothing and reads as empty.
@@ -818,12 +791,7 @@ export const getErrorStatistics: Effect.Effect<ErrorStatistics> = Effect.flatMap
  * @since 0.1.0
  * @category accessors
  */
-export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours"): Effect.Effect<number> => {
-  const checked = options_.olderThanMillis(olderThan)
-  return Either.isLeft(checked)
-    ? Effect.die(checked.left)
-    : Effect.flatMap(RetryStats, (stats) => stats.cleanupOldErrors(olderThan))
-}
+export const cleanupOldErrors: (olderThan?: Duration.DurationInput) => Effect.Effect<number> = service.cleanupOldErrors
 
 /**
  * Failed attempts in a recent window of the current store; see
@@ -832,20 +800,14 @@ export const cleanupOldErrors = (olderThan: Duration.DurationInput = "24 hours")
  * @since 0.1.0
  * @category accessors
  */
-export const errorsInWindow = (window: Duration.DurationInput, taskName?: string): Effect.Effect<WindowErrorCounts> => {
-  const checked = options_.windowMillis(window)
-  return Either.isLeft(checked)
-    ? Effect.die(checked.left)
-    : Effect.flatMap(RetryStats, (stats) => stats.errorsInWindow(window, taskName))
-}
+export const errorsInWindow: (
+  window: Duration.DurationInput,
+  taskName?: string
+) => Effect.Effect<WindowErrorCounts> = service.errorsInWindow
 
 // -----------------------------------------------------------------------------
 // reading a snapshot
 // -----------------------------------------------------------------------------
-
-const isSnapshot = (u: unknown): u is Snapshot => typeof u === "object" && u !== null && SnapshotTypeId in u
-
-const impl = (s: Snapshot): internalSnapshot.SnapshotImpl => s as internalSnapshot.SnapshotImpl
 
 /**
  * The analysis of one task (or all) as of the snapshot's `time`; what
@@ -857,10 +819,7 @@ const impl = (s: Snapshot): internalSnapshot.SnapshotImpl => s as internalSnapsh
 export const analyze: {
   (taskName?: string): (self: Snapshot) => ErrorAnalysis
   (self: Snapshot, taskName?: string): ErrorAnalysis
-} = dual(
-  (args) => isSnapshot(args[0]),
-  (self: Snapshot, taskName?: string): ErrorAnalysis => internalSnapshot.analyze(impl(self), taskName)
-)
+} = service.analyze
 
 /**
  * The statistics as of the snapshot's `time`; what {@link getErrorStatistics} answers.
@@ -868,7 +827,7 @@ export const analyze: {
  * @since 0.2.0
  * @category getters
  */
-export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.statistics(impl(self))
+export const statistics: (self: Snapshot) => ErrorStatistics = service.statistics
 
 /**
  * Failed attempts in the window ending at the snapshot's `time`; what {@link errorsInWindow}
@@ -881,11 +840,7 @@ export const statistics = (self: Snapshot): ErrorStatistics => internalSnapshot.
 export const windowCounts: {
   (window: Duration.DurationInput, taskName?: string): (self: Snapshot) => WindowErrorCounts
   (self: Snapshot, window: Duration.DurationInput, taskName?: string): WindowErrorCounts
-} = dual(
-  (args) => isSnapshot(args[0]),
-  (self: Snapshot, window: Duration.DurationInput, taskName?: string): WindowErrorCounts =>
-    internalSnapshot.windowCounts(impl(self), Either.getOrThrowWith(options_.windowMillis(window), identity), taskName)
-)
+} = service.windowCounts
 
 // -----------------------------------------------------------------------------
 // reading aggregates held elsewhere
@@ -909,15 +864,11 @@ export const storedTaskName: (task: string) => string = scrubTaskName
  * @since 0.2.0
  * @category getters
  */
-export const analysisFromCounters = (
+export const analysisFromCounters: (
   taskName: string | undefined,
   counters: Iterable<CategoryCounters>,
   window: TimeWindow
-): ErrorAnalysis => {
-  const row = emptyRow()
-  for (const c of counters) analysis.addCounters(row, c)
-  return analysis.analysisOf(taskName, row, window)
-}
+) => ErrorAnalysis = service.analysisFromCounters
 
 /**
  * The statistics of counters read back from a sink's storage: the same shape as
@@ -926,19 +877,8 @@ export const analysisFromCounters = (
  * @since 0.2.0
  * @category getters
  */
-export const statisticsFromCounters = (
+export const statisticsFromCounters: (
   counters: Iterable<CategoryCounters>,
   recentSamples: ReadonlyArray<ErrorSample>,
   window: TimeWindow
-): ErrorStatistics => {
-  const rows = new Map<string, Float64Array>()
-  for (const c of counters) {
-    let row = rows.get(c.task)
-    if (row === undefined) {
-      row = emptyRow()
-      rows.set(c.task, row)
-    }
-    analysis.addCounters(row, c)
-  }
-  return analysis.statisticsOf(rows, rows.size, recentSamples, window)
-}
+) => ErrorStatistics = service.statisticsFromCounters

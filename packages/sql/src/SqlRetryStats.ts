@@ -115,6 +115,8 @@ export const DEFAULT_PREFIX: "intelligent_retry_" = internal.DEFAULT_PREFIX
  */
 export const CLEANUP_BATCH: number = internal.CLEANUP_BATCH
 
+const discard: RetryStats.RetryStatsSink = { write: () => Effect.void }
+
 /**
  * Provides `RetryStats` (a memory store whose closed minutes flow to the database), the
  * `SqlClient` it was given (so the fleet-wide reads work under the same layer) and the tables
@@ -145,10 +147,11 @@ export const layer = (
     const sink: RetryStats.RetryStatsSink = {
       write: (batch) => Effect.provideService(internal.write(tables, batch), SqlClient.SqlClient, sql)
     }
-    // made (and its options checked) before the database is touched; it is empty until the layer
-    // is built, so its delivery fiber has nothing to write while the tables are created
-    const store = yield* RetryStats.makeWithSink(sink, rest)
+    // the store's options are checked before the database is touched (a store made and released
+    // at once, on a sink that writes nothing); the real store is made once the tables exist
+    yield* Effect.scoped(RetryStats.makeWithSink(discard, rest))
     yield* internal.migrate(tables)
+    const store = yield* RetryStats.makeWithSink(sink, rest)
     const source: RetryMonitor.SourceService = {
       errorsInWindow: (window, taskName) =>
         Effect.provideService(
