@@ -500,6 +500,54 @@ describe("CircuitBreaker", () => {
         // the key opened by the tests above, under their own TestClocks
         expect(yield* CircuitBreaker.state("api")).toBe("closed")
       }))
+
+    it.effect("one guarded effect, run in several contexts, uses the store of each", () =>
+      Effect.gen(function*() {
+        const { call, calls } = yield* dependency
+        const guarded = call(down).pipe(withCircuitBreaker({ key: "shared" }))
+        const memory = CircuitBreaker.makeMemory()
+        const inMemory = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+          Effect.provideService(effect, CircuitBreaker.CircuitBreaker, memory)
+        for (let i = 0; i < 5; i++) yield* Effect.exit(guarded)
+        expect(yield* CircuitBreaker.state("shared")).toBe("open")
+        // the same effect in a context holding another store: closed there, so it runs
+        for (let i = 0; i < 4; i++) expect(Exit.isFailure(yield* Effect.exit(inMemory(guarded)))).toBe(true)
+        expect(yield* Ref.get(calls)).toBe(9)
+        expect(yield* inMemory(CircuitBreaker.state("shared"))).toBe("closed")
+        // back in the first context: still open, rejected without running
+        rejection(yield* Effect.exit(guarded))
+        expect(yield* Ref.get(calls)).toBe(9)
+        yield* Effect.exit(inMemory(guarded))
+        expect(yield* inMemory(CircuitBreaker.state("shared"))).toBe("open")
+        expect(yield* Ref.get(calls)).toBe(10)
+      }))
+
+    it.effect("one guarded effect, run under another clock, uses that clock's breakers", () =>
+      Effect.gen(function*() {
+        const guarded = Effect.fail(down).pipe(withCircuitBreaker({ key: "clocked" }))
+        for (let i = 0; i < 5; i++) yield* Effect.exit(guarded)
+        expect(yield* CircuitBreaker.state("clocked")).toBe("open")
+        const other = Clock.make()
+        const ran = yield* Effect.exit(guarded.pipe(Effect.withClock(other)))
+        expect(ran).toStrictEqual(Exit.fail(down))
+        expect(yield* CircuitBreaker.state("clocked").pipe(Effect.withClock(other))).toBe("closed")
+        rejection(yield* Effect.exit(guarded))
+      }))
+
+    it.effect("a store that forgets a key: a guarded effect counts on the key's new breaker", () =>
+      Effect.gen(function*() {
+        // room for one key: each key's first run forgets the other (closed) one, and its counts
+        const provide = Effect.provideService(CircuitBreaker.CircuitBreaker, CircuitBreaker.makeMemory(1))
+        const a = Effect.fail(down).pipe(withCircuitBreaker({ key: "a" }), provide)
+        const b = Effect.succeed(1).pipe(withCircuitBreaker({ key: "b" }), provide)
+        for (let i = 0; i < 4; i++) yield* Effect.exit(a)
+        yield* b
+        for (let i = 0; i < 4; i++) yield* Effect.exit(a)
+        expect(yield* CircuitBreaker.state("a").pipe(provide)).toBe("closed")
+        yield* Effect.exit(a)
+        expect(yield* CircuitBreaker.state("a").pipe(provide)).toBe("open")
+        rejection(yield* Effect.exit(a))
+      }))
   })
 
   describe("validation", () => {

@@ -177,7 +177,13 @@ const runtimeSection = (r: RuntimeFile, charts: Map<string, string>): string => 
       `With an \`Effect.sync\` floor of ${ns(e.floor.ns)}, the 1.2× target leaves ` +
       `${ns(0.2 * e.floor.ns)} for everything. The circuit breaker, closed, costs ` +
       `${signedNs(c["breaker/floor"].addedNs!)} over the floor (${times(c["breaker/floor"].ratio!)}, ` +
-      `${times(c["breaker/matchEffect"].ratio!)} of a bare \`matchEffect\`).`
+      `${times(c["breaker/matchEffect"].ratio!)} of a bare \`matchEffect\`` +
+      (c["breaker/stepped"] === undefined
+        ? ")."
+        : `, ${signedNs(c["breaker/stepped"].addedNs!)} over one step and a continuation): that step, which ` +
+          "finds the store and the key's breaker resolved for the run's context and clock, one read of the " +
+          "breaker's state, and a continuation built once that counts the run in the sliding window (one clock " +
+          "read).")
   )
   out.push("")
   out.push("### Effect, synchronous (`Effect.runSync` / `runSyncExit`)")

@@ -308,6 +308,12 @@ export const runOverhead = async (log: (line: string) => void = () => {}): Promi
     ),
     compare("breaker/floor", "`withCircuitBreaker`, closed, ÷ floor", e.breaker, e.floor),
     compare("breaker/matchEffect", "`withCircuitBreaker`, closed, ÷ a bare `matchEffect`", e.breaker, e.matchEffect),
+    compare(
+      "breaker/stepped",
+      "`withCircuitBreaker`, closed, ÷ one step that reads the fiber, then a continuation (its least)",
+      e.breaker,
+      e.stepped
+    ),
     compare("failIrOn/failRetry", "3 failing attempts, statistics on ÷ `Effect.retry`", e.failIrOn, e.failRetry, {
       target: "≤ 0.5×",
       max: 0.5

@@ -13,7 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import { dual } from "effect/Function"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -311,6 +311,8 @@ export class Circuit {
  */
 export class Circuits {
   private readonly circuits = new Map<string, Circuit>()
+  /** Counts the keys forgotten (reset or evicted): a circuit resolved before is current while it holds. */
+  epoch = 0
   constructor(readonly maxKeys: number) {}
 
   get(key: string, settings: CircuitBreakerSettings): Circuit {
@@ -329,7 +331,7 @@ export class Circuits {
 
   /** Forgets the breaker of `key`: it starts closed, with no counts. */
   reset(key: string): void {
-    this.circuits.delete(key)
+    if (this.circuits.delete(key)) this.epoch++
   }
 
   private evict(): void {
@@ -337,6 +339,7 @@ export class Circuits {
     for (const [key, circuit] of this.circuits) {
       if (circuit.state === CLOSED || ++scanned > 64) {
         this.circuits.delete(key)
+        this.epoch++
         return
       }
     }
@@ -345,6 +348,28 @@ export class Circuits {
 
 const NO_TRANSITION: Effect.Effect<Transition | undefined> = Effect.succeed(undefined)
 const ADMIT: Effect.Effect<Admission> = Effect.succeed(ADMITTED)
+
+/**
+ * What an in-process store carries for the combinator: its circuits per clock, so that a key's
+ * circuit is resolved once per store, clock and key, not on every run. The store's own
+ * `unsafeAcquire` and `unsafeRelease` come with it: a service built from another's members (a
+ * spread that replaces them) is not taken for the store.
+ */
+interface InProcess {
+  readonly circuitsFor: (clock: Clock.Clock) => Circuits
+  readonly unsafeAcquire: CircuitBreakerService["unsafeAcquire"]
+  readonly unsafeRelease: CircuitBreakerService["unsafeRelease"]
+}
+
+const InProcessId: unique symbol = Symbol.for("@intelligent-retry/core/CircuitBreaker/InProcess")
+
+const inProcessOf = (service: CircuitBreakerService): InProcess | undefined => {
+  const inProcess = (service as { readonly [InProcessId]?: InProcess })[InProcessId]
+  return inProcess !== undefined && inProcess.unsafeAcquire === service.unsafeAcquire &&
+      inProcess.unsafeRelease === service.unsafeRelease
+    ? inProcess
+    : undefined
+}
 
 const memoryService = (circuitsFor: (clock: Clock.Clock) => Circuits): CircuitBreakerService => {
   const unsafeAcquire = (key: string, settings: CircuitBreakerSettings, clock: Clock.Clock): Admission =>
@@ -357,8 +382,9 @@ const memoryService = (circuitsFor: (clock: Clock.Clock) => Circuits): CircuitBr
     clock: Clock.Clock
   ): Transition | undefined =>
     circuitsFor(clock).get(key, settings).release(settings, admission, result, clock.unsafeCurrentTimeMillis())
-  return {
+  const service: CircuitBreakerService & { readonly [InProcessId]: InProcess } = {
     [TypeId]: TypeId,
+    [InProcessId]: { circuitsFor, unsafeAcquire, unsafeRelease },
     unsafeAcquire,
     unsafeRelease,
     acquire: (key, settings, clock) => {
@@ -371,6 +397,7 @@ const memoryService = (circuitsFor: (clock: Clock.Clock) => Circuits): CircuitBr
     },
     state: (key, clock) => Effect.sync(() => circuitsFor(clock).peek(key)?.name ?? "closed")
   }
+  return service
 }
 
 /**
@@ -524,6 +551,205 @@ const settle = <A, E>(
         : recordTransition(fiber, settings, transition, clock.unsafeCurrentTimeMillis())
   )
 
+/**
+ * A run after its admission, by any store: rejected, or run (a probe, or a run whose admission moved
+ * the breaker, with a finalizer that settles it even when interrupted).
+ */
+const admitted = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  settings: CircuitBreakerSettings,
+  service: CircuitBreakerService,
+  fiber: Fiber.RuntimeFiber<any, any>,
+  clock: Clock.Clock,
+  admission: Admission
+): Effect.Effect<A, E | CircuitOpenError, R> => {
+  if (admission._tag === "Rejected") {
+    return reject(fiber, settings, admission.retryAfter, clock.unsafeCurrentTimeMillis())
+  }
+  const unsafeRelease = service.unsafeRelease
+  if (unsafeRelease !== undefined && !admission.probe && admission.transition === undefined) {
+    // a run admitted while closed by a synchronous store: no finalizer (an interrupted run changes
+    // nothing while closed), the result settled synchronously
+    const settled = (result: RunResult) => {
+      const transition = unsafeRelease(settings.key, settings, admission, result, clock)
+      return transition === undefined
+        ? undefined
+        : recordTransition(fiber, settings, transition, clock.unsafeCurrentTimeMillis())
+    }
+    return Effect.matchCauseEffect(self, {
+      onSuccess: (a) => {
+        const record = settled("success")
+        return record === undefined ? Effect.succeed(a) : Effect.as(record, a)
+      },
+      onFailure: (cause) => {
+        const record = settled(failureResult(cause, fiber.currentContext))
+        return record === undefined ? Effect.failCause(cause) : Effect.zipRight(record, Effect.failCause(cause))
+      }
+    })
+  }
+  const run = admission.transition === undefined
+    ? self
+    : Effect.zipRight(recordTransition(fiber, settings, admission.transition, clock.unsafeCurrentTimeMillis()), self)
+  // the probe must be settled even when interrupted, or no other run could probe for a break length
+  return Effect.onExit(run, (exit) => settle(fiber, service, settings, admission, clock, exit))
+}
+
+type DefaultServices = Fiber.RuntimeFiber<any, any>["currentDefaultServices"]
+
+/**
+ * A guarded run with one store. The context object of a fiber changes only when something is
+ * provided, so the runs of one program find theirs without reading the context; a run in another
+ * context reads the store from it and gets the guard of that store (a context that provides
+ * something on every run, such as `Effect.provideService`, pays that read each time).
+ */
+class Guard<A, E, R> {
+  private readonly inProcess: InProcess | undefined
+  /** The default services last seen, and the closed path of their clock. */
+  private services: DefaultServices | undefined = undefined
+  private path: ClosedPath<A, E, R> | undefined = undefined
+  /** The closed paths of the other clocks seen (each clock has breakers of its own). */
+  private paths: WeakMap<Clock.Clock, ClosedPath<A, E, R>> | undefined = undefined
+
+  constructor(
+    readonly self: Effect.Effect<A, E, R>,
+    readonly settings: CircuitBreakerSettings,
+    readonly service: CircuitBreakerService
+  ) {
+    this.inProcess = inProcessOf(service)
+  }
+
+  run(fiber: Fiber.RuntimeFiber<any, any>): Effect.Effect<A, E | CircuitOpenError, R> {
+    const inProcess = this.inProcess
+    if (inProcess !== undefined) {
+      const services = fiber.currentDefaultServices
+      let path = this.path
+      if (services !== this.services || path === undefined) path = this.pathOf(inProcess, services)
+      // the one per-key read: a closed breaker runs the continuation built once for this store and clock
+      const circuit = path.circuit()
+      if (circuit.state === CLOSED) return path.run
+      return admitted(
+        this.self,
+        this.settings,
+        this.service,
+        fiber,
+        path.clock,
+        circuit.acquire(this.settings, path.clock.unsafeCurrentTimeMillis())
+      )
+    }
+    const service = this.service
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const unsafeAcquire = service.unsafeAcquire
+    return unsafeAcquire === undefined
+      ? Effect.flatMap(
+        service.acquire(this.settings.key, this.settings, clock),
+        (admission) => admitted(this.self, this.settings, service, fiber, clock, admission)
+      )
+      : admitted(
+        this.self,
+        this.settings,
+        service,
+        fiber,
+        clock,
+        unsafeAcquire(this.settings.key, this.settings, clock)
+      )
+  }
+
+  private pathOf(inProcess: InProcess, services: DefaultServices): ClosedPath<A, E, R> {
+    const clock = Context.get(services, Clock.Clock)
+    let path = this.path
+    if (path === undefined || path.clock !== clock) {
+      if (path !== undefined) (this.paths ??= new WeakMap()).set(path.clock, path)
+      path = this.paths?.get(clock)
+      if (path === undefined) path = new ClosedPath(this, inProcess.circuitsFor(clock), clock)
+    }
+    this.services = services
+    this.path = path
+    return path
+  }
+}
+
+/**
+ * The closed breaker of one key, in one store, under one clock (an in-process store keeps
+ * breakers per clock): the key's circuit, resolved once and again only when its store forgot a
+ * key, and the continuation that settles a run synchronously. No finalizer: an interrupted run
+ * changes nothing while closed.
+ */
+class ClosedPath<A, E, R> {
+  private current: Circuit | undefined = undefined
+  private epoch = -1
+  private readonly settings: CircuitBreakerSettings
+  readonly run: Effect.Effect<A, E | CircuitOpenError, R>
+
+  constructor(guard: Guard<A, E, R>, readonly circuits: Circuits, readonly clock: Clock.Clock) {
+    const settings = this.settings = guard.settings
+    const settled = (result: RunResult): Effect.Effect<void> | undefined => {
+      const transition = this.circuit().release(settings, ADMITTED, result, clock.unsafeCurrentTimeMillis())
+      return transition === undefined
+        ? undefined
+        : Effect.withFiberRuntime((fiber) =>
+          recordTransition(fiber, settings, transition, clock.unsafeCurrentTimeMillis())
+        )
+    }
+    this.run = Effect.matchCauseEffect(guard.self, {
+      onSuccess: (a) => {
+        const record = settled("success")
+        return record === undefined ? Effect.succeed(a) : Effect.as(record, a)
+      },
+      onFailure: (cause) => {
+        const record = settled(failureResult(cause, currentContext()))
+        return record === undefined ? Effect.failCause(cause) : Effect.zipRight(record, Effect.failCause(cause))
+      }
+    })
+  }
+
+  /** The key's circuit in the store: the one resolved before, unless the store has forgotten a key since. */
+  circuit(): Circuit {
+    const circuits = this.circuits
+    let circuit = this.current
+    if (circuit === undefined || circuits.epoch !== this.epoch) {
+      circuit = this.current = circuits.get(this.settings.key, this.settings)
+      this.epoch = circuits.epoch
+    }
+    return circuit
+  }
+}
+
+/** The context of the fiber running a continuation (the classifier in it decides what counts). */
+const currentContext = (): Context.Context<never> => {
+  const fiber = Fiber.getCurrentFiber()
+  return fiber._tag === "Some" ? fiber.value.currentContext : Context.empty()
+}
+
+/**
+ * A guarded run: one step before the run reads the fiber's context (the store, once per context
+ * object), then, for a closed in-process breaker, one read of the key's state and the continuation.
+ */
+const make = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  settings: CircuitBreakerSettings
+): Effect.Effect<A, E | CircuitOpenError, R> => {
+  // the guard of each store seen: the last one at hand (with the context it was read from), the
+  // others weakly held
+  let lastContext: Context.Context<never> | undefined
+  let last: Guard<A, E, R> | undefined
+  let others: WeakMap<CircuitBreakerService, Guard<A, E, R>> | undefined
+  return Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E | CircuitOpenError>) => {
+    const context = fiber.currentContext
+    let guard = last
+    if (context !== lastContext || guard === undefined) {
+      const service = Context.get(context, CircuitBreakerTag)
+      if (guard === undefined || guard.service !== service) {
+        if (guard !== undefined) (others ??= new WeakMap()).set(guard.service, guard)
+        guard = others?.get(service)
+        if (guard === undefined) guard = new Guard(self, settings, service)
+      }
+      lastContext = context
+      last = guard
+    }
+    return guard.run(fiber)
+  })
+}
+
 /** @internal */
 export const withCircuitBreaker: {
   (options: CircuitBreakerOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
@@ -535,50 +761,7 @@ export const withCircuitBreaker: {
     options: CircuitBreakerOptions
   ): Effect.Effect<A, E | CircuitOpenError, R> => {
     const validated = validate(options)
-    if (Either.isLeft(validated)) return Effect.die(validated.left)
-    const settings = validated.right
-    return Effect.withFiberRuntime((fiber: Fiber.RuntimeFiber<A, E | CircuitOpenError>) => {
-      const service = Context.get(fiber.currentContext, CircuitBreakerTag)
-      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-      const admitted = (admission: Admission): Effect.Effect<A, E | CircuitOpenError, R> => {
-        if (admission._tag === "Rejected") {
-          return reject(fiber, settings, admission.retryAfter, clock.unsafeCurrentTimeMillis())
-        }
-        const unsafeRelease = service.unsafeRelease
-        if (unsafeRelease !== undefined && !admission.probe && admission.transition === undefined) {
-          // the happy path of an in-process store: no finalizer (an interrupted run changes nothing
-          // while closed), the result settled synchronously
-          const settled = (result: RunResult) => {
-            const transition = unsafeRelease(settings.key, settings, admission, result, clock)
-            return transition === undefined
-              ? undefined
-              : recordTransition(fiber, settings, transition, clock.unsafeCurrentTimeMillis())
-          }
-          return Effect.matchCauseEffect(self, {
-            onSuccess: (a) => {
-              const record = settled("success")
-              return record === undefined ? Effect.succeed(a) : Effect.as(record, a)
-            },
-            onFailure: (cause) => {
-              const record = settled(failureResult(cause, fiber.currentContext))
-              return record === undefined ? Effect.failCause(cause) : Effect.zipRight(record, Effect.failCause(cause))
-            }
-          })
-        }
-        const run = admission.transition === undefined
-          ? self
-          : Effect.zipRight(
-            recordTransition(fiber, settings, admission.transition, clock.unsafeCurrentTimeMillis()),
-            self
-          )
-        // the probe must be settled even when interrupted, or no other run could probe for a break length
-        return Effect.onExit(run, (exit) => settle(fiber, service, settings, admission, clock, exit))
-      }
-      const unsafeAcquire = service.unsafeAcquire
-      return unsafeAcquire === undefined
-        ? Effect.flatMap(service.acquire(settings.key, settings, clock), admitted)
-        : admitted(unsafeAcquire(settings.key, settings, clock))
-    })
+    return Either.isLeft(validated) ? Effect.die(validated.left) : make(self, validated.right)
   }
 )
 
