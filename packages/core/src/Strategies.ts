@@ -328,10 +328,23 @@ export type Strategies = internal.StrategiesTag
  */
 export const toSchedule: (
   table: StrategyTable,
-  options?: ClassifierOptions & {
-    readonly maxAttempts?: number | undefined
-    readonly maxElapsed?: Duration.DurationInput | undefined
-    readonly retryable?: ((error: any) => boolean) | undefined
-    readonly budgetKey?: string | undefined
-  }
+  options?: ToScheduleOptions
 ) => Schedule.Schedule<Duration.Duration, unknown> = internal.toSchedule
+
+/**
+ * The options of {@link toSchedule}: the classifier's, and the run-wide rules of
+ * `withIntelligentRetry` that a schedule can apply.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ToScheduleOptions extends ClassifierOptions {
+  /** The most attempts of the whole run, all categories together, an integer ≥ 1. */
+  readonly maxAttempts?: number | undefined
+  /** No retry whose wait would end later than this after the run started. */
+  readonly maxElapsed?: Duration.DurationInput | undefined
+  /** A veto on retrying one particular error, whatever its category: `false` ends the retries. */
+  readonly retryable?: ((error: any) => boolean) | undefined
+  /** The key the current `RetryBudget` is drawn on. Default: `"default"`. */
+  readonly budgetKey?: string | undefined
+}

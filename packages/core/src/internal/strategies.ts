@@ -9,10 +9,9 @@ import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
-import type { ClassifierOptions } from "../Classifier.js"
 import type { ErrorCategory } from "../ErrorCategory.js"
 import type { RetryPolicy, RetryPolicyInput } from "../RetryPolicy.js"
-import type { StrategyTable, StrategyTableInput } from "../Strategies.js"
+import type { StrategyTable, StrategyTableInput, ToScheduleOptions } from "../Strategies.js"
 import { categories, isErrorCategory } from "./errorCategory.js"
 import * as plan from "./plan.js"
 import { show } from "./policy.js"
@@ -263,12 +262,7 @@ export class StrategiesTag extends Context.Reference<StrategiesTag>()("@intellig
 /** @internal */
 export const toSchedule = (
   table: StrategyTable,
-  options?: ClassifierOptions & {
-    readonly maxAttempts?: number | undefined
-    readonly maxElapsed?: Duration.DurationInput | undefined
-    readonly retryable?: ((error: any) => boolean) | undefined
-    readonly budgetKey?: string | undefined
-  }
+  options?: ToScheduleOptions
 ): Schedule.Schedule<Duration.Duration, unknown> => {
   const maxElapsed = options?.maxElapsed === undefined
     ? undefined
