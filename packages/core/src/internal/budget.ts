@@ -15,6 +15,7 @@ import type { BudgetFailure, RetryBudgetOptions, RetryBudgetService, RetryBudget
 import { categories, ErrorCategory as Category, isErrorCategory } from "./errorCategory.js"
 import { statusOf } from "./http.js"
 import { OVERFLOW_LABEL } from "./metrics.js"
+import { perClock } from "./perClock.js"
 import { show } from "./policy.js"
 import { get, isObjectLike } from "./safe.js"
 import type { InvalidPolicyError } from "./validate.js"
@@ -232,21 +233,10 @@ export const make = (settings: Settings, keyed: boolean): Budget => {
  * @internal
  */
 export const makeDefault = (settings: Settings = defaultSettings): RetryBudgetService => {
-  const byClock = new WeakMap<Clock.Clock, Budget>()
-  let lastClock: Clock.Clock | undefined
+  const budgetOf = perClock(() => make(settings, true))
   let last: Budget | undefined
   const someClock = Clock.make()
-  const forClock = (clock: Clock.Clock): Budget => {
-    if (clock === lastClock) return last!
-    let budget = byClock.get(clock)
-    if (budget === undefined) {
-      budget = make(settings, true)
-      byClock.set(clock, budget)
-    }
-    lastClock = clock
-    last = budget
-    return budget
-  }
+  const forClock = (clock: Clock.Clock): Budget => (last = budgetOf(clock))
   return {
     [TypeId]: TypeId,
     unsafeOnSuccess: (key) => {

@@ -33,6 +33,7 @@ import { classifyWith } from "./classifier.js"
 import { ErrorCategory } from "./errorCategory.js"
 import { CircuitOpenError, isRetryHandoff } from "./errors.js"
 import { OVERFLOW_LABEL, PREFIX } from "./metrics.js"
+import { perClock } from "./perClock.js"
 import { show } from "./policy.js"
 import { RetryOutcome } from "./retryOutcome.js"
 import { RetryStatsTag as RetryStats } from "./stats/store.js"
@@ -424,22 +425,8 @@ export const makeMemory = (maxKeys?: number): CircuitBreakerService => {
  *
  * @internal
  */
-export const makeDefault = (): CircuitBreakerService => {
-  const byClock = new WeakMap<Clock.Clock, Circuits>()
-  let lastClock: Clock.Clock | undefined
-  let lastCircuits: Circuits | undefined
-  return memoryService((clock) => {
-    if (clock === lastClock) return lastCircuits!
-    let circuits = byClock.get(clock)
-    if (circuits === undefined) {
-      circuits = new Circuits(breakerDefaults.maxKeys)
-      byClock.set(clock, circuits)
-    }
-    lastClock = clock
-    lastCircuits = circuits
-    return circuits
-  })
-}
+export const makeDefault = (): CircuitBreakerService =>
+  memoryService(perClock(() => new Circuits(breakerDefaults.maxKeys)))
 
 /**
  * The tag behind `CircuitBreaker.CircuitBreaker`, kept in the declarations: the public one refers to

@@ -9,6 +9,7 @@ import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import type * as RetryCooldown from "../RetryCooldown.js"
 import type { RetryCooldownService } from "../RetryCooldown.js"
+import { perClock } from "./perClock.js"
 import { show } from "./policy.js"
 import { invalid, unknownOption } from "./validate.js"
 
@@ -101,20 +102,7 @@ export const make = (optIn: boolean, maxKeys: number = MAX_KEYS): RetryCooldownS
  * @internal
  */
 export const makeDefault = (): RetryCooldownService => {
-  const byClock = new WeakMap<Clock.Clock, Holds>()
-  let lastClock: Clock.Clock | undefined
-  let lastHolds: Holds | undefined
-  return service(false, (clock) => {
-    if (clock === lastClock) return lastHolds!
-    let holds = byClock.get(clock)
-    if (holds === undefined) {
-      holds = new Holds()
-      byClock.set(clock, holds)
-    }
-    lastClock = clock
-    lastHolds = holds
-    return holds
-  })
+  return service(false, perClock(() => new Holds()))
 }
 
 /**
