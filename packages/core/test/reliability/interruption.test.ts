@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { NetworkError, RetryBudget, RetryStats, TemporaryError, withIntelligentRetry } from "@intelligent-retry/core"
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Random, TestClock, TestContext } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Logger, LogLevel, Random, TestClock, TestContext } from "effect"
 import * as fc from "fast-check"
 import { ms, n, section } from "../../../../test/reliability/report.js"
 import { VirtualClock } from "../../../../test/reliability/virtualClock.js"
@@ -108,7 +108,9 @@ describe("resources inside the retried effect", () => {
           attempt.pipe(
             withIntelligentRetry({ strategies: waits }),
             Effect.provideService(RetryStats.RetryStats, RetryStats.noop),
-            Effect.withClock(new VirtualClock())
+            Effect.withClock(new VirtualClock()),
+            // the library's INFO line per retry, 3,000 runs of it, would fill the test's output
+            Logger.withMinimumLogLevel(LogLevel.Warning)
           )
         )
         expect(counts.released).toBe(counts.acquired)
@@ -358,6 +360,7 @@ describe("interruption", () => {
       // 100 runs failing together would meet the default budget; this test is about interruption
       Effect.provide(RetryBudget.layerNone),
       Effect.provide(TestContext.TestContext),
+      Logger.withMinimumLogLevel(LogLevel.Warning),
       Effect.runPromise
     )
     const elapsed = performance.now() - start
