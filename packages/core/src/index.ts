@@ -127,12 +127,16 @@ import { AlertSink as AlertSinkTag } from "./RetryMonitor.js"
 import { Strategies as StrategiesTag } from "./Strategies.js"
 
 /**
+ * The strategies tag under its former name: the current strategy table.
+ *
  * @deprecated Use `Strategies.Strategies` (the tag) and `Strategies.layer`.
  * @since 0.1.0
  * @category tags
  */
 export const RetryStrategies: typeof StrategiesTag = StrategiesTag
 /**
+ * The strategies tag's type under its former name.
+ *
  * @deprecated Use `Strategies.Strategies`.
  * @since 0.1.0
  * @category tags
@@ -140,12 +144,16 @@ export const RetryStrategies: typeof StrategiesTag = StrategiesTag
 export type RetryStrategies = StrategiesTag
 
 /**
+ * The classifier tag under its former name: the classifier options in context.
+ *
  * @deprecated Use `Classifier.Classifier` (the tag) and `Classifier.layer`.
  * @since 0.1.0
  * @category tags
  */
 export const RetryClassifier: typeof ClassifierTag = ClassifierTag
 /**
+ * The classifier tag's type under its former name.
+ *
  * @deprecated Use `Classifier.Classifier`.
  * @since 0.1.0
  * @category tags
@@ -153,6 +161,8 @@ export const RetryClassifier: typeof ClassifierTag = ClassifierTag
 export type RetryClassifier = ClassifierTag
 
 /**
+ * The category and policy that would apply to an error, under its former name.
+ *
  * @deprecated Use `IntelligentRetry.strategyFor`.
  * @since 0.1.0
  * @category getters
@@ -160,6 +170,9 @@ export type RetryClassifier = ClassifierTag
 export const strategyFor: typeof strategyForImpl = strategyForImpl
 
 /**
+ * The category and policy that would apply to an error under the table in context, under its
+ * former name.
+ *
  * @deprecated Use `IntelligentRetry.currentStrategyFor`.
  * @since 0.1.0
  * @category accessors
@@ -167,12 +180,16 @@ export const strategyFor: typeof strategyForImpl = strategyForImpl
 export const currentStrategyFor: typeof currentStrategyForImpl = currentStrategyForImpl
 
 /**
+ * The alert sink tag under its former name.
+ *
  * @deprecated Use `RetryMonitor.AlertSink`.
  * @since 0.1.0
  * @category tags
  */
 export const AlertSink: typeof AlertSinkTag = AlertSinkTag
 /**
+ * The alert sink tag's type under its former name.
+ *
  * @deprecated Use `RetryMonitor.AlertSink`.
  * @since 0.1.0
  * @category tags

@@ -6,6 +6,7 @@ import {
   RateLimitError,
   RetryCooldown,
   RetryHandoff,
+  RetryState,
   withIntelligentRetry
 } from "@intelligent-retry/core"
 import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Random, TestClock } from "effect"
@@ -137,6 +138,45 @@ describe("RetryCooldown", () => {
       }).pipe(Effect.provide(RetryCooldown.layer))
       expect(slow.times).toEqual([0])
       expect(outcomes).toEqual([["stopped_by_cap", 1000]])
+    }))
+
+  it.effect("a resumed run held past its maxElapsed still makes its attempt; only a failure meets the cap", () =>
+    Effect.gen(function*() {
+      // a run that failed once (at 0) and was handed off, resumed at 50 s while the key is held to 60 s
+      const state = { ...RetryState.initial(0), attempts: 1, retries: { network_error: 1 } }
+      const resume = (run: ReturnType<typeof scripted>) =>
+        Effect.gen(function*() {
+          const outcomes: Array<string> = []
+          const fiber = yield* Effect.fork(Effect.exit(run.effect.pipe(IntelligentRetry.withHandoff({
+            task: "resumed",
+            strategies: { network_error: { ...fixedNetwork(1000).network_error, maxRetries: 3 } },
+            after: "1 hour",
+            maxElapsed: "55 seconds",
+            cooldown: true,
+            state,
+            onFailure: (info) => Effect.sync(() => outcomes.push(info.outcome))
+          }))))
+          yield* TestClock.adjust("1 minute")
+          return { exit: yield* Fiber.join(fiber), outcomes }
+        })
+      yield* TestClock.setTime(45_000)
+      yield* holdKey("resumed", 15)
+      yield* TestClock.setTime(50_000)
+      const succeeds = scripted([])
+      const ok = yield* resume(succeeds)
+      expect(ok.exit).toEqual(Exit.succeed("ok"))
+      expect(succeeds.times).toEqual([60_000])
+      expect(ok.outcomes).toEqual([])
+      // the same, failing: the failure at 60 s is past the cap, and the run stops with it
+      yield* TestClock.setTime(65_000)
+      yield* holdKey("resumed", 15)
+      yield* TestClock.setTime(70_000)
+      const error = new NetworkError({ message: "reset" })
+      const fails = scripted([error])
+      const stopped = yield* resume(fails)
+      expect(stopped.exit).toEqual(Exit.fail(error))
+      expect(fails.times).toEqual([80_000])
+      expect(stopped.outcomes).toEqual(["stopped_by_cap"])
     }))
 
   it.effect("a hold longer than the wait ceiling (from outside the process) holds nothing", () =>

@@ -38,7 +38,7 @@ import { show } from "./policy.js"
 import { RetryOutcome } from "./retryOutcome.js"
 import { RetryStatsTag as RetryStats } from "./stats/store.js"
 import type { InvalidPolicyError } from "./validate.js"
-import { durationMillis, invalid, unknownOption } from "./validate.js"
+import { durationMillis, fail, invalid, unknownOption } from "./validate.js"
 
 /** @internal */
 export const TypeId: CircuitBreaker.TypeId = Symbol.for(
@@ -79,8 +79,6 @@ const optionKeys: ReadonlySet<string> = new Set([
   "breakDuration",
   "task"
 ])
-
-const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
 
 const positiveDuration = (field: string, value: unknown): Either.Either<number, InvalidPolicyError> =>
   durationMillis(field, value, { zero: false, infinite: false })

@@ -46,7 +46,7 @@ import { call, get } from "./safe.js"
 import { RetryStatsTag as RetryStats } from "./stats/store.js"
 import { decodeTable, defaults, merge, StrategiesTag as Strategies } from "./strategies.js"
 import type { InvalidPolicyError } from "./validate.js"
-import { decodeDuration, invalid, unknownOption } from "./validate.js"
+import { decodeDuration, fail, invalid, unknownOption } from "./validate.js"
 
 /** The task name of a run that gives none. @internal */
 export const DEFAULT_TASK = "default"
@@ -96,8 +96,6 @@ export const optionKeys: ReadonlySet<string> = new Set([
   "callbackTimeout",
   "cooldown"
 ])
-
-const fail = (field: string, value: unknown, reason: string) => Either.left(invalid(field, value, reason))
 
 const isFunctionOrUndefined = (u: unknown) => u === undefined || typeof u === "function"
 
@@ -382,11 +380,11 @@ class Run<A, E, R> {
    * `withHandoff`, for a wait of at least `after`, ends with a `RetryHandoff` instead (the failure
    * and the retry are recorded; the outcome is left to the resumed run).
    */
-  pause(wait: number, category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
+  pause(wait: number, category: ErrorCategory, error: E, failed = true): Effect.Effect<A, E, R> {
     return pauseThen(wait, this.compiled.handoff, () => {
       this.done = true
       return handoffOf(this.clock, wait, category, fromRun(this.state, category), error)
-    }, this.next(category, error))
+    }, this.next(category, error, failed))
   }
 
   /**
@@ -394,17 +392,22 @@ class Run<A, E, R> {
    * that another run's hint set on its key meanwhile (through {@link pause}, so it may hand off).
    * The run's own hint never holds it: its wait was at least that hint.
    */
-  next(category: ErrorCategory, error: E): Effect.Effect<A, E, R> {
+  next(category: ErrorCategory, error: E, failed = true): Effect.Effect<A, E, R> {
     if (!this.held) return this.attempt
     return Effect.suspend(() => {
       const wait = holdFor(this.cooldown, this.compiled.budgetKey, this.clock, this.plan.maxWait ?? DEFAULT_MAX_WAIT)
       if (wait === 0) return this.attempt
-      // a hold counts against `maxElapsed` like any wait: the run stops rather than outlive its cap
+      // a hold counts against `maxElapsed` like any wait: the run stops rather than outlive its cap.
+      // A resumed run has no failure of this process to stop with: its attempt runs after the hold,
+      // and a failure of it meets the cap in `decide`.
       const { maxElapsed } = this.plan
-      if (maxElapsed !== undefined && this.clock.unsafeCurrentTimeMillis() - this.state.start + wait > maxElapsed) {
+      if (
+        failed && maxElapsed !== undefined &&
+        this.clock.unsafeCurrentTimeMillis() - this.state.start + wait > maxElapsed
+      ) {
         return this.stop(RetryOutcome.STOPPED_BY_CAP, category, error)
       }
-      return this.pause(wait, category, error)
+      return this.pause(wait, category, error, failed)
     })
   }
 
@@ -475,7 +478,7 @@ const retrying = <A, E, R>(
     // interruption is `interrupted`, one that ended by a defect (an attempt after a retry died) is
     // `died`. `finish` records nothing when an outcome was already recorded.
     const first = resumed
-      ? run.next(compiled.handoff?.state?.category ?? Category.API_RATE_LIMIT, undefined as E)
+      ? run.next(compiled.handoff?.state?.category ?? Category.API_RATE_LIMIT, undefined as E, false)
       : run.failed(error as E)
     return Effect.onExit(first, (exit) =>
       Exit.isFailure(exit) && !run.done
