@@ -17,7 +17,7 @@
 import { CircuitBreaker, classify } from "@intelligent-retry/core"
 import { runFaultMix } from "./faultMix.js"
 import type { OutageSettings } from "./outage.js"
-import { outageDefaults, timeoutError } from "./outage.js"
+import { outageDefaults, recoveryAfter, timeoutError } from "./outage.js"
 import type { Policy, Retrier } from "./policies.js"
 import { EventQueue } from "./queue.js"
 import { hashSeed, Rng } from "./random.js"
@@ -229,17 +229,7 @@ export const runShedding = (policy: Policy, workload: Rng, rng: Rng, settings: S
   queue.schedule(arrival, arrive)
   queue.run(settings.horizon)
 
-  const window = settings.recoveryWindow / 1000
-  const need = settings.recoveryShare * settings.load * window
-  let recoveryMs: number | undefined
-  for (let s = Math.ceil(end / 1000); s + window <= seconds; s++) {
-    let sum = 0
-    for (let k = s; k < s + window; k++) sum += goodput[k]
-    if (sum >= need) {
-      recoveryMs = s * 1000 - end
-      break
-    }
-  }
+  const recoveryMs = recoveryAfter(goodput, end, settings)
   const after = Math.ceil(end / 1000)
   let sum = 0
   for (let k = after; k < Math.min(seconds, after + 30); k++) sum += goodput[k]

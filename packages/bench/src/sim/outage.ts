@@ -137,17 +137,7 @@ export const runOutage = (
   queue.schedule(arrival, arrive)
   queue.run(settings.horizon)
 
-  const window = settings.recoveryWindow / 1000
-  const need = settings.recoveryShare * settings.load * window
-  let recoveryMs: number | undefined
-  for (let s = Math.ceil(end / 1000); s + window <= seconds; s++) {
-    let sum = 0
-    for (let k = s; k < s + window; k++) sum += goodput[k]
-    if (sum >= need) {
-      recoveryMs = s * 1000 - end
-      break
-    }
-  }
+  const recoveryMs = recoveryAfter(goodput, end, settings)
   const mean = (from: number, to: number) => {
     let sum = 0
     for (let k = from; k < to; k++) sum += offered[k]
@@ -165,6 +155,25 @@ export const runOutage = (
     failed: requests - succeeded,
     requests
   }
+}
+
+/**
+ * How long after the outage's `end` (ms) goodput first holds `recoveryShare` of the offered load
+ * over `recoveryWindow`; `undefined` if it never does within the per-second series.
+ */
+export const recoveryAfter = (
+  goodput: ReadonlyArray<number>,
+  end: number,
+  settings: Pick<OutageSettings, "recoveryWindow" | "recoveryShare" | "load">
+): number | undefined => {
+  const window = settings.recoveryWindow / 1000
+  const need = settings.recoveryShare * settings.load * window
+  for (let s = Math.ceil(end / 1000); s + window <= goodput.length; s++) {
+    let sum = 0
+    for (let k = s; k < s + window; k++) sum += goodput[k]
+    if (sum >= need) return s * 1000 - end
+  }
+  return undefined
 }
 
 export interface OutageRow {
