@@ -282,6 +282,28 @@ type OutcomeRow = {
   runs: number
 }
 
+type Counts = Pick<MinuteRow, "failures" | "retries" | "wait_ms" | "recovered_one">
+
+/** Adds `row` into the row of `key`; a fresh `row` becomes that row when there is none yet. */
+const addCounts = <R extends Counts>(rows: Map<string, R>, key: string, row: R): void => {
+  const known = rows.get(key)
+  if (known === undefined) {
+    rows.set(key, row)
+    return
+  }
+  known.failures += row.failures
+  known.retries += row.retries
+  known.wait_ms += row.wait_ms
+  known.recovered_one += row.recovered_one
+}
+
+/** Adds `row`'s runs into the row of `key`; a fresh `row` becomes that row when there is none yet. */
+const addRuns = <R extends { runs: number }>(rows: Map<string, R>, key: string, row: R): void => {
+  const known = rows.get(key)
+  if (known === undefined) rows.set(key, row)
+  else known.runs += row.runs
+}
+
 const chunks = <A>(rows: ReadonlyArray<A>, n: number): Array<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
   for (let i = 0; i < rows.length; i += n) out.push(rows.slice(i, i + n))
@@ -301,33 +323,26 @@ export const preAggregate = (
   const outcomeRows = new Map<string, OutcomeRow>()
   for (const a of aggregates) {
     if (a.failures !== 0 || a.retries !== 0 || a.waitMillis !== 0 || a.recoveredAfterOneRetry !== 0) {
-      const k = `${a.minute}\u0000${a.category}\u0000${a.task}`
-      const row = minutes.get(k)
-      if (row === undefined) {
-        minutes.set(k, {
-          task: a.task,
-          category: a.category,
-          minute: a.minute,
-          failures: a.failures,
-          retries: a.retries,
-          wait_ms: a.waitMillis,
-          recovered_one: a.recoveredAfterOneRetry
-        })
-      } else {
-        row.failures += a.failures
-        row.retries += a.retries
-        row.wait_ms += a.waitMillis
-        row.recovered_one += a.recoveredAfterOneRetry
-      }
+      addCounts(minutes, `${a.minute}\u0000${a.category}\u0000${a.task}`, {
+        task: a.task,
+        category: a.category,
+        minute: a.minute,
+        failures: a.failures,
+        retries: a.retries,
+        wait_ms: a.waitMillis,
+        recovered_one: a.recoveredAfterOneRetry
+      })
     }
     for (const outcome in a.outcomes) {
       const runs = (a.outcomes as Record<string, number | undefined>)[outcome]
       if (typeof runs !== "number" || runs === 0) continue
-      const k = `${a.minute}\u0000${a.category}\u0000${outcome}\u0000${a.task}`
-      const row = outcomeRows.get(k)
-      if (row === undefined) {
-        outcomeRows.set(k, { task: a.task, category: a.category, minute: a.minute, outcome, runs })
-      } else row.runs += runs
+      addRuns(outcomeRows, `${a.minute}\u0000${a.category}\u0000${outcome}\u0000${a.task}`, {
+        task: a.task,
+        category: a.category,
+        minute: a.minute,
+        outcome,
+        runs
+      })
     }
   }
   return { minutes: [...minutes.values()], outcomes: [...outcomeRows.values()] }
@@ -348,30 +363,23 @@ export const addTotals = (
     const sql = yield* SqlClient.SqlClient
     const totals = new Map<string, Omit<MinuteRow, "minute">>()
     for (const r of minutes) {
-      const k = `${r.category}\u0000${r.task}`
-      const row = totals.get(k)
-      if (row === undefined) {
-        totals.set(k, {
-          task: r.task,
-          category: r.category,
-          failures: r.failures,
-          retries: r.retries,
-          wait_ms: r.wait_ms,
-          recovered_one: r.recovered_one
-        })
-      } else {
-        row.failures += r.failures
-        row.retries += r.retries
-        row.wait_ms += r.wait_ms
-        row.recovered_one += r.recovered_one
-      }
+      addCounts(totals, `${r.category}\u0000${r.task}`, {
+        task: r.task,
+        category: r.category,
+        failures: r.failures,
+        retries: r.retries,
+        wait_ms: r.wait_ms,
+        recovered_one: r.recovered_one
+      })
     }
     const runs = new Map<string, Omit<OutcomeRow, "minute">>()
     for (const r of outcomeRows) {
-      const k = `${r.category}\u0000${r.outcome}\u0000${r.task}`
-      const row = runs.get(k)
-      if (row === undefined) runs.set(k, { task: r.task, category: r.category, outcome: r.outcome, runs: r.runs })
-      else row.runs += r.runs
+      addRuns(runs, `${r.category}\u0000${r.outcome}\u0000${r.task}`, {
+        task: r.task,
+        category: r.category,
+        outcome: r.outcome,
+        runs: r.runs
+      })
     }
     const tt = sql(t.totals)
     const ot = sql(t.outcomeTotals)
