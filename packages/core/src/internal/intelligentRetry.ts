@@ -581,7 +581,7 @@ export const make = <A, E, R>(self: Effect.Effect<A, E, R>, compiled: Compiled):
       lastContext = context
       last = happy
     }
-    return compiled.cooldown || happy.cooldown.optIn ? happy.held() : happy.run
+    return compiled.cooldown || happy.cooldown.optIn ? happy.held(fiber) : happy.run
   })
 }
 
@@ -596,6 +596,9 @@ class HappyPath<A, E, R> {
   readonly budget: RetryBudgetService | undefined
   readonly cooldown: RetryCooldownService
   readonly run: Effect.Effect<A, E, R>
+  private readonly context: Context.Context<never>
+  /** The wait ceiling of the context's settings, read on the first run that opted in. */
+  private ceiling: Either.Either<number, InvalidPolicyError> | undefined = undefined
   private cooled: Effect.Effect<A, E, R> | undefined = undefined
   /** The store's counter of the task's first-try successes; `null` until the first success. */
   private count: (() => void) | undefined | null = null
@@ -606,6 +609,7 @@ class HappyPath<A, E, R> {
     context: Context.Context<never>,
     onFailure: (error: E) => Effect.Effect<A, E, R>
   ) {
+    this.context = context
     this.stats = Context.get(context, RetryStats)
     this.budget = Context.get(context, RetryBudget)
     this.cooldown = Context.get(context, RetryCooldown)
@@ -618,9 +622,16 @@ class HappyPath<A, E, R> {
     })
   }
 
-  /** The run of one that opted in to cool-downs. */
-  held(): Effect.Effect<A, E, R> {
-    return this.cooled ??= cooledDown(this.run, this.compiled)
+  /**
+   * The run of one that opted in to cool-downs, checked within the step `make` already takes: the
+   * registry and the ceiling are this context's; only a wait costs another look, after it.
+   */
+  held(fiber: Fiber.RuntimeFiber<any, any>): Effect.Effect<A, E, R> {
+    const ceiling = this.ceiling ??= waitCeiling(Context.get(this.context, RetryConfig).maxWait)
+    if (Either.isLeft(ceiling)) return Effect.die(ceiling.left)
+    const again = this.cooled ??= cooledDown(this.run, this.compiled)
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    return firstAttempt(this.cooldown, clock, ceiling.right, this.compiled, this.run, again)
   }
 
   /**
@@ -647,11 +658,11 @@ class HappyPath<A, E, R> {
 }
 
 /**
- * Holds the first attempt of a run that opted in (the option, or a `RetryCooldown` layer) while its
- * key cools down after a server hint; any other run goes straight on. The wait goes through
- * {@link pauseThen} like every other: under `withHandoff`, one of at least `after` ends the run with
- * a `RetryHandoff` before its first attempt (category `api_rate_limit`, no error, the state it was
- * given).
+ * The look again after a first attempt waited for a hold: the fiber's registry, clock and ceiling
+ * read afresh (a step of its own), then {@link firstAttempt}. The first look is `HappyPath.held`,
+ * within the step the combinator takes anyway. Every wait goes through {@link pauseThen}: under
+ * `withHandoff`, one of at least `after` ends the run with a `RetryHandoff` before its first attempt
+ * (category `api_rate_limit`, no error, the state it was given).
  */
 const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): Effect.Effect<A, E, R> => {
   const held: Effect.Effect<A, E, R> = Effect.withFiberRuntime((fiber) => {
@@ -660,17 +671,31 @@ const cooledDown = <A, E, R>(run: Effect.Effect<A, E, R>, compiled: Compiled): E
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
     const ceiling = waitCeiling(Context.get(fiber.currentContext, RetryConfig).maxWait)
     if (Either.isLeft(ceiling)) return Effect.die(ceiling.left)
-    const wait = holdFor(registry, compiled.budgetKey, clock, ceiling.right)
-    if (wait <= 0) return run
-    // after the wait, look again: another run may have extended the hold meanwhile
-    return pauseThen(
-      wait,
-      compiled.handoff,
-      () => handoffOf(clock, wait, Category.API_RATE_LIMIT, compiled.handoff?.state ?? initialState(), undefined),
-      held
-    )
+    return firstAttempt(registry, clock, ceiling.right, compiled, run, held)
   })
   return held
+}
+
+/**
+ * The first attempt at once if `registry` holds nothing on the run's key; else a wait for the rest
+ * of the hold (or a hand-off), then `again`: another run may have extended the hold meanwhile.
+ */
+const firstAttempt = <A, E, R>(
+  registry: RetryCooldownService,
+  clock: Clock.Clock,
+  ceiling: number,
+  compiled: Compiled,
+  run: Effect.Effect<A, E, R>,
+  again: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => {
+  const wait = holdFor(registry, compiled.budgetKey, clock, ceiling)
+  if (wait <= 0) return run
+  return pauseThen(
+    wait,
+    compiled.handoff,
+    () => handoffOf(clock, wait, Category.API_RATE_LIMIT, compiled.handoff?.state ?? initialState(), undefined),
+    again
+  )
 }
 
 /**
